@@ -1,0 +1,407 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { monotonicFactory } from 'ulid';
+import { encodeFrame, scanFrames, FRAME_HEADER_BYTES, MAX_FRAME_PAYLOAD } from './frame.js';
+import { createSegment, decodeHeader, parseSegmentName, SEGMENT_HEADER_BYTES, type Segment } from './segment.js';
+import { AckLog, toRanges } from './ack-log.js';
+import type { AppendOptions, Outbox, OutboxEvent, OutboxStats } from './outbox-event.js';
+import { ErrorCode, PraxisboxError, describeError, invalidInput } from '../core/errors.js';
+import { revealDeep } from '../core/patient-data.js';
+import { ensurePrivateDir, syncDir } from '../core/durable-file.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+
+export interface FileOutboxOptions {
+  dir: string;
+  /** Cap on bytes of unacknowledged events; beyond it producers get backpressure. */
+  maxBytes: number;
+  /** Roll over to a new segment file past this size. */
+  segmentBytes: number;
+  clock: Clock;
+  log: Logger;
+  onAppended?: (seq: number, type: string) => void;
+  onPressure?: (full: boolean) => void;
+}
+
+interface Entry {
+  seq: number;
+  segment: Segment;
+  /** Offset of the payload (after the frame header) in the segment file. */
+  offset: number;
+  length: number;
+  ts: string;
+}
+
+interface Queued {
+  type: string;
+  dataJson: string;
+  bytes: number;
+  resolve: (event: OutboxEvent) => void;
+  reject: (err: unknown) => void;
+  data: unknown;
+}
+
+interface Waiter {
+  bytes: number;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+const TYPE_PATTERN = /^[a-z][a-z0-9-]*(\.[a-z0-9-]+)*$/;
+/** Envelope bytes around `data` (id, seq, type, ts and JSON punctuation), for capacity accounting. */
+const ENVELOPE_ESTIMATE = 120;
+const ACK_SYNC_INTERVAL_MS = 1_000;
+const ACK_LOG_REWRITE_BYTES = 64 * 1024;
+
+/**
+ * The durable outbox: append-only segment files, group commit (every batch of appends that arrives
+ * while the previous fsync runs shares the next one), deletion on acknowledgement. An `append`
+ * resolves only after its bytes are fsynced, so a producer that saw the promise resolve may drop
+ * its input: the event survives kill -9 and power loss.
+ */
+export class FileOutbox implements Outbox {
+  readonly #opts: FileOutboxOptions;
+  readonly #ulid: (seedTime?: number) => string;
+  readonly #segments: Segment[] = [];
+  readonly #index = new Map<number, Entry>();
+  readonly #acks: AckLog;
+  #queue: Queued[] = [];
+  readonly #waiters: Waiter[] = [];
+  #queuedBytes = 0;
+  #unackedBytes = 0;
+  #lastSeq = 0;
+  #flushing: Promise<void> | undefined;
+  #closed = false;
+  #full = false;
+  #ackTimer: ReturnType<Clock['setTimeout']> | undefined;
+  #maintenance: Promise<void> = Promise.resolve();
+  readonly problems: string[] = [];
+
+  private constructor(opts: FileOutboxOptions) {
+    this.#opts = opts;
+    this.#ulid = monotonicFactory();
+    this.#acks = new AckLog(opts.dir);
+  }
+
+  static async open(opts: FileOutboxOptions): Promise<FileOutbox> {
+    const outbox = new FileOutbox(opts);
+    await outbox.#recover();
+    return outbox;
+  }
+
+  async #recover(): Promise<void> {
+    const { dir, log } = this.#opts;
+    await ensurePrivateDir(dir);
+    const acked = new Set<number>();
+    for (const [from, to] of await this.#acks.load()) {
+      for (let s = from; s <= to; s++) acked.add(s);
+    }
+    const names = (await fs.readdir(dir))
+      .map((name) => ({ name, base: parseSegmentName(name) }))
+      .filter((x): x is { name: string; base: number } => x.base !== undefined)
+      .sort((a, b) => a.base - b.base);
+    for (const [i, { name, base }] of names.entries()) {
+      const file = path.join(dir, name);
+      const isLast = i === names.length - 1;
+      const buf = await fs.readFile(file);
+      const header = decodeHeader(buf);
+      if ('problem' in header || header.base !== base) {
+        await this.#keepAside(file, buf, `${'problem' in header ? header.problem : 'header does not match file name'}`);
+        await fs.rm(file);
+        continue;
+      }
+      const fh = await fs.open(file, 'r+');
+      const segment: Segment = { base, file, fh, size: buf.length, lastSeq: base - 1, unacked: 0 };
+      const scan = scanFrames(buf, SEGMENT_HEADER_BYTES);
+      let goodEnd = scan.goodEnd;
+      let damage = scan.damage?.reason;
+      for (const frame of scan.frames) {
+        const meta = parseMeta(frame.payload);
+        if (!meta || meta.seq < base || meta.seq <= Math.max(segment.lastSeq, this.#lastSeq)) {
+          goodEnd = frame.offset;
+          damage = meta ? 'seq out of order' : 'record is not an outbox event';
+          break;
+        }
+        segment.lastSeq = meta.seq;
+        this.#lastSeq = meta.seq;
+        if (acked.has(meta.seq)) continue;
+        const length = frame.size - FRAME_HEADER_BYTES;
+        this.#index.set(meta.seq, { seq: meta.seq, segment, offset: frame.offset + FRAME_HEADER_BYTES, length, ts: meta.ts });
+        this.#unackedBytes += length;
+        segment.unacked += 1;
+      }
+      if (damage !== undefined) {
+        // Bytes past the last good frame were never reported durable to a producer if this is the
+        // newest segment (the tail of the last write); anywhere else it is real damage. Either way
+        // the bytes are kept aside, never just dropped.
+        await this.#keepAside(file, buf.subarray(goodEnd), `${damage} at byte ${goodEnd}`);
+        if (!isLast) this.problems.push(`segment ${name} damaged (${damage}); the rest was kept in corrupt/`);
+        await fh.truncate(goodEnd);
+        await fh.sync();
+        segment.size = goodEnd;
+      }
+      this.#lastSeq = Math.max(this.#lastSeq, base - 1);
+      this.#segments.push(segment);
+    }
+    if (this.#segments.length === 0) this.#segments.push(await createSegment(dir, this.#lastSeq + 1));
+    await this.#deleteAckedSegments();
+    log.info({ depth: this.#index.size, bytes: this.#unackedBytes, lastSeq: this.#lastSeq, segments: this.#segments.length }, 'outbox recovered');
+  }
+
+  async #keepAside(file: string, bytes: Buffer, reason: string): Promise<void> {
+    const corruptDir = path.join(this.#opts.dir, 'corrupt');
+    await ensurePrivateDir(corruptDir);
+    const target = path.join(corruptDir, `${path.basename(file)}.${this.#opts.clock.now()}`);
+    await fs.writeFile(target, bytes, { mode: 0o600 });
+    await fs.writeFile(`${target}.reason.txt`, `${reason}\n`, { mode: 0o600 });
+    this.#opts.log.error({ file: path.basename(file), reason, keptAs: path.basename(target) }, `outbox: ${reason}; bytes kept in corrupt/`);
+  }
+
+  async append(type: string, data: unknown, options: AppendOptions = {}): Promise<OutboxEvent> {
+    if (this.#closed) throw new PraxisboxError(ErrorCode.DeviceUnavailable, 'outbox is closed');
+    if (!TYPE_PATTERN.test(type)) throw invalidInput(`event type "${type}" is not a dotted lower-case name`);
+    const dataJson = JSON.stringify(revealDeep(data) ?? null);
+    const bytes = Buffer.byteLength(dataJson) + ENVELOPE_ESTIMATE;
+    if (bytes > MAX_FRAME_PAYLOAD || bytes > this.#opts.maxBytes) {
+      throw invalidInput(`event ${type} is ${bytes} bytes, more than the outbox accepts in one event`);
+    }
+    await this.#reserve(bytes, options);
+    return new Promise<OutboxEvent>((resolve, reject) => {
+      this.#queue.push({ type, dataJson, bytes, resolve, reject, data });
+      this.#flushing ??= this.#flush().finally(() => {
+        this.#flushing = undefined;
+      });
+    });
+  }
+
+  /**
+   * Counts `bytes` as queued once they fit under the cap, waiting (bounded) when they do not.
+   * FIFO, so a large event is not starved by small ones.
+   */
+  async #reserve(bytes: number, { waitMs = 0, signal }: AppendOptions): Promise<void> {
+    if (this.#waiters.length === 0 && this.#fits(bytes)) {
+      this.#queuedBytes += bytes;
+      return;
+    }
+    this.#setFull(true);
+    if (waitMs <= 0) throw this.#fullError();
+    await new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        bytes,
+        resolve: () => {
+          cleanup();
+          resolve();
+        },
+        reject: (err) => {
+          cleanup();
+          reject(err);
+        },
+      };
+      const timer = this.#opts.clock.setTimeout(() => waiter.reject(this.#fullError()), waitMs);
+      const onAbort = (): void => waiter.reject(signal?.reason);
+      const cleanup = (): void => {
+        this.#opts.clock.clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        const i = this.#waiters.indexOf(waiter);
+        if (i >= 0) this.#waiters.splice(i, 1);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.push(waiter);
+    });
+  }
+
+  #fits(bytes: number): boolean {
+    return this.#unackedBytes + this.#queuedBytes + bytes <= this.#opts.maxBytes;
+  }
+
+  #fullError(): PraxisboxError {
+    return new PraxisboxError(
+      ErrorCode.OutboxFull,
+      `outbox full (${this.#unackedBytes} of ${this.#opts.maxBytes} bytes undelivered); the event was not accepted, keep it and retry`,
+    );
+  }
+
+  #setFull(full: boolean): void {
+    if (this.#full === full) return;
+    this.#full = full;
+    this.#opts.onPressure?.(full);
+  }
+
+  #release(): void {
+    while (this.#waiters.length > 0) {
+      const next = this.#waiters[0];
+      if (!next || !this.#fits(next.bytes)) break;
+      this.#queuedBytes += next.bytes;
+      next.resolve();
+    }
+    if (this.#waiters.length === 0 && this.#fits(0)) this.#setFull(false);
+  }
+
+  async #flush(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const batch = this.#queue;
+      this.#queue = [];
+      await this.#maintenance;
+      await this.#rotateIfNeeded();
+      const segment = this.#active();
+      const now = this.#opts.clock.now();
+      const ts = new Date(now).toISOString();
+      const frames: Buffer[] = [];
+      const events: OutboxEvent[] = [];
+      let seq = this.#lastSeq;
+      for (const q of batch) {
+        seq += 1;
+        const id = this.#ulid(now);
+        const payload = Buffer.from(`{"id":"${id}","seq":${seq},"type":${JSON.stringify(q.type)},"ts":"${ts}","data":${q.dataJson}}`);
+        frames.push(encodeFrame(payload));
+        events.push({ id, seq, type: q.type, ts, data: q.data });
+      }
+      const bytes = Buffer.concat(frames);
+      const start = segment.size;
+      try {
+        await segment.fh.write(bytes, 0, bytes.length, start);
+        await segment.fh.datasync();
+      } catch (err) {
+        for (const q of batch) this.#queuedBytes -= q.bytes;
+        const failure = new PraxisboxError(ErrorCode.Internal, `outbox write failed: ${describeError(err)}`, { cause: err });
+        this.problems.push(failure.message);
+        await segment.fh.truncate(start).catch(() => undefined);
+        for (const q of batch) q.reject(failure);
+        continue;
+      }
+      let offset = start;
+      for (const [i, q] of batch.entries()) {
+        const frame = frames[i] as Buffer;
+        const event = events[i] as OutboxEvent;
+        const length = frame.length - FRAME_HEADER_BYTES;
+        this.#index.set(event.seq, { seq: event.seq, segment, offset: offset + FRAME_HEADER_BYTES, length, ts });
+        offset += frame.length;
+        this.#unackedBytes += length;
+        this.#queuedBytes -= q.bytes;
+        segment.unacked += 1;
+      }
+      segment.size = offset;
+      segment.lastSeq = seq;
+      this.#lastSeq = seq;
+      for (const [i, q] of batch.entries()) {
+        const event = events[i] as OutboxEvent;
+        q.resolve(event);
+        this.#opts.onAppended?.(event.seq, event.type);
+      }
+      this.#release();
+    }
+  }
+
+  #active(): Segment {
+    const segment = this.#segments[this.#segments.length - 1];
+    if (!segment) throw new PraxisboxError(ErrorCode.Internal, 'outbox has no active segment');
+    return segment;
+  }
+
+  async #rotateIfNeeded(): Promise<void> {
+    const active = this.#active();
+    const emptyAndDelivered = active.unacked === 0 && active.size > SEGMENT_HEADER_BYTES;
+    if (active.size < this.#opts.segmentBytes && !(emptyAndDelivered && active.size > this.#opts.segmentBytes / 8)) return;
+    this.#segments.push(await createSegment(this.#opts.dir, this.#lastSeq + 1));
+    await this.#deleteAckedSegments();
+  }
+
+  async pending(afterSeq: number, limit: number): Promise<OutboxEvent[]> {
+    const picked: Entry[] = [];
+    for (const entry of this.#index.values()) {
+      if (entry.seq <= afterSeq) continue;
+      picked.push(entry);
+      if (picked.length >= limit) break;
+    }
+    return Promise.all(
+      picked.map(async (entry) => {
+        const buf = Buffer.allocUnsafe(entry.length);
+        const { bytesRead } = await entry.segment.fh.read(buf, 0, entry.length, entry.offset);
+        if (bytesRead !== entry.length) throw new PraxisboxError(ErrorCode.Corrupt, `outbox record ${entry.seq} is truncated on disk`);
+        return JSON.parse(buf.toString('utf8')) as OutboxEvent;
+      }),
+    );
+  }
+
+  async ack(seq: number): Promise<void> {
+    const entry = this.#index.get(seq);
+    if (!entry) return;
+    this.#index.delete(seq);
+    this.#unackedBytes -= entry.length;
+    entry.segment.unacked -= 1;
+    this.#release();
+    await this.#acks.append(seq, seq);
+    this.#scheduleAckSync();
+    if (entry.segment.unacked === 0 && entry.segment !== this.#active()) {
+      this.#maintenance = this.#maintenance.then(() => this.#deleteAckedSegments()).catch((err: unknown) => {
+        this.#opts.log.error({ err }, 'outbox: deleting delivered segments failed');
+      });
+      await this.#maintenance;
+    }
+  }
+
+  #scheduleAckSync(): void {
+    if (this.#ackTimer !== undefined) return;
+    this.#ackTimer = this.#opts.clock.setTimeout(() => {
+      this.#ackTimer = undefined;
+      this.#acks.sync().catch((err: unknown) => this.#opts.log.warn({ err }, 'outbox: ack log sync failed'));
+    }, ACK_SYNC_INTERVAL_MS);
+    this.#ackTimer.unref?.();
+  }
+
+  /** Deletes fully delivered segments (never the active one), then shrinks the ack log. */
+  async #deleteAckedSegments(): Promise<void> {
+    let deleted = 0;
+    while (this.#segments.length > 1 && this.#segments[0]?.unacked === 0) {
+      const segment = this.#segments.shift() as Segment;
+      await segment.fh.close();
+      await fs.rm(segment.file, { force: true });
+      deleted += 1;
+    }
+    if (deleted === 0) return;
+    await syncDir(this.#opts.dir);
+    if (this.#acks.size < ACK_LOG_REWRITE_BYTES) return;
+    // The segment files are gone for good (dir fsynced), so acks for their seqs can go too.
+    const ackedInLive: number[] = [];
+    for (const segment of this.#segments) {
+      for (let s = segment.base; s <= segment.lastSeq; s++) if (!this.#index.has(s)) ackedInLive.push(s);
+    }
+    await this.#acks.rewrite(toRanges(ackedInLive));
+  }
+
+  stats(): OutboxStats {
+    const oldest = this.#index.values().next();
+    const first = oldest.done ? undefined : oldest.value;
+    return {
+      depth: this.#index.size,
+      bytes: this.#unackedBytes,
+      ...(first ? { oldestSeq: first.seq, oldestTs: first.ts } : {}),
+      lastSeq: this.#lastSeq,
+      segments: this.#segments.length,
+      full: this.#full,
+      waitingProducers: this.#waiters.length,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const w of [...this.#waiters]) w.reject(new PraxisboxError(ErrorCode.DeviceUnavailable, 'outbox is closing'));
+    await this.#flushing;
+    await this.#maintenance;
+    if (this.#ackTimer !== undefined) this.#opts.clock.clearTimeout(this.#ackTimer);
+    await this.#acks.close();
+    for (const s of this.#segments) await s.fh.close();
+    this.#segments.length = 0;
+  }
+}
+
+function parseMeta(payload: Buffer): { seq: number; ts: string } | undefined {
+  try {
+    const parsed = JSON.parse(payload.toString('utf8')) as Partial<OutboxEvent>;
+    if (typeof parsed.seq !== 'number' || !Number.isSafeInteger(parsed.seq) || typeof parsed.ts !== 'string') return undefined;
+    return { seq: parsed.seq, ts: parsed.ts };
+  } catch {
+    return undefined;
+  }
+}
