@@ -6,7 +6,7 @@ import type { DestinationStream } from 'pino';
  */
 export class LogRing implements DestinationStream {
   readonly #lines: string[] = [];
-  readonly #capacity: number;
+  #capacity: number;
   readonly #next: DestinationStream | undefined;
 
   constructor(capacity: number, next?: DestinationStream) {
@@ -18,6 +18,15 @@ export class LogRing implements DestinationStream {
     this.#lines.push(line.endsWith('\n') ? line.slice(0, -1) : line);
     if (this.#lines.length > this.#capacity) this.#lines.splice(0, this.#lines.length - this.#capacity);
     this.#next?.write(line);
+  }
+
+  resize(capacity: number): void {
+    this.#capacity = capacity;
+    if (this.#lines.length > capacity) this.#lines.splice(0, this.#lines.length - capacity);
+  }
+
+  get size(): number {
+    return this.#lines.length;
   }
 
   /** The newest `count` lines, oldest first, parsed. */

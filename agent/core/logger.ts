@@ -45,7 +45,7 @@ function scrub(value: unknown, depth: number): unknown {
  * message is withheld and only class, system error code and stack frames are kept.
  */
 export function serializeError(err: Error): Record<string, unknown> {
-  const frames = (err.stack ?? '').split('\n').slice(1).map((l) => l.trim()).slice(0, 12);
+  const frames = (err.stack ?? '').split('\n').map((l) => l.trim()).filter((l) => l.startsWith('at ')).slice(0, 12);
   if (isPraxisboxError(err)) {
     const cause = err.cause instanceof Error ? serializeError(err.cause) : undefined;
     return { type: err.name, code: err.code, message: err.message, stack: frames, ...(cause ? { cause } : {}) };
@@ -64,6 +64,11 @@ export interface LoggerOptions {
   base?: Record<string, unknown>;
 }
 
+/** JSON lines to stdout, which systemd hands to journald on the box. */
+export function stdoutDestination(): DestinationStream {
+  return pino.destination({ fd: 1, sync: false });
+}
+
 /** The one root logger of a process; modules get `log.child({ module })`. */
 export function createLogger(options: LoggerOptions = {}): Logger {
   return pino(
@@ -78,6 +83,6 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       },
       serializers: { err: (e: unknown) => (e instanceof Error ? serializeError(e) : scrub(e, 0)) },
     },
-    options.destination ?? pino.destination({ fd: 1, sync: false }),
+    options.destination ?? stdoutDestination(),
   );
 }

@@ -36,6 +36,8 @@ export interface AgentModule {
   readonly name: string;
   /** A critical module that is unavailable makes the whole box `fault` (red) instead of `degraded`. */
   readonly critical?: boolean;
+  /** Config sections this module reads at start; a change to one of them restarts the module. */
+  readonly configSections?: readonly string[];
   start(signal: AbortSignal): Promise<void>;
   stop(): Promise<void>;
   /** Module-specific facts for `praxisbox status` (counts, paths, versions) — no patient data. */

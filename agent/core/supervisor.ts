@@ -85,9 +85,9 @@ export class Supervisor {
       const outcome = await this.#bounded(slot.module.stop(), left);
       if (outcome === 'timeout') {
         timedOut.push(slot.module.name);
-        this.#deps.log.error({ module: slot.module.name }, `module ${slot.module.name} did not stop in time`);
+        this.#deps.log.error({ target: slot.module.name }, `module ${slot.module.name} did not stop in time`);
       } else if (outcome !== 'done') {
-        this.#deps.log.error({ module: slot.module.name, err: outcome }, `module ${slot.module.name} failed to stop cleanly`);
+        this.#deps.log.error({ target: slot.module.name, err: outcome }, `module ${slot.module.name} failed to stop cleanly`);
       }
       this.#set(slot, 'stopped');
     }
@@ -174,12 +174,27 @@ export class Supervisor {
     const delay = backoffDelay(slot.attempts - 1, baseMs, maxMs);
     slot.nextRetryAt = this.#deps.clock.now() + delay;
     this.#deps.log.warn(
-      { module: slot.module.name, attempt: slot.attempts, retryInMs: delay },
+      { target: slot.module.name, attempt: slot.attempts, retryInMs: delay },
       `module ${slot.module.name} unavailable (${slot.reason ?? 'unknown'}); retrying in ${Math.round(delay / 1000)} s`,
     );
     const timer = this.#deps.clock.setTimeout(() => void this.#attempt(slot), delay);
     timer.unref?.();
     slot.retryTimer = timer;
+  }
+
+  /** Stops and starts one module again (after its configuration changed). */
+  async restart(name: string): Promise<void> {
+    const slot = this.#slots.find((s) => s.module.name === name);
+    if (!slot || slot.state === 'disabled' || this.#stopping) return;
+    if (slot.retryTimer) this.#deps.clock.clearTimeout(slot.retryTimer);
+    slot.retryTimer = undefined;
+    if (slot.state === 'running') {
+      slot.abort?.abort(new Error('restarting'));
+      this.#set(slot, 'stopping');
+      await this.#bounded(slot.module.stop(), 10_000);
+    }
+    slot.attempts = 0;
+    await this.#attempt(slot);
   }
 
   /** Marks a running module unavailable from outside (e.g. its device vanished) and schedules a restart. */
@@ -196,7 +211,7 @@ export class Supervisor {
     slot.state = state;
     slot.reason = reason;
     slot.since = this.#deps.clock.now();
-    this.#deps.log.info({ module: slot.module.name, state, ...(reason ? { reason } : {}) }, `module ${slot.module.name} ${state}`);
+    this.#deps.log.info({ target: slot.module.name, state, ...(reason ? { reason } : {}) }, `module ${slot.module.name} ${state}`);
     this.#deps.bus.emit('module.state', { module: slot.module.name, state, ...(reason !== undefined ? { reason } : {}) });
   }
 

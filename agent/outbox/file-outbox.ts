@@ -239,11 +239,10 @@ export class FileOutbox implements Outbox {
 
   async #flush(): Promise<void> {
     while (this.#queue.length > 0) {
-      const batch = this.#queue;
-      this.#queue = [];
       await this.#maintenance;
       await this.#rotateIfNeeded();
       const segment = this.#active();
+      const batch = this.#takeBatch(this.#opts.segmentBytes - segment.size);
       const now = this.#opts.clock.now();
       const ts = new Date(now).toISOString();
       const frames: Buffer[] = [];
@@ -290,6 +289,18 @@ export class FileOutbox implements Outbox {
       }
       this.#release();
     }
+  }
+
+  /** Takes queued events up to `room` bytes (at least one), so segments stay near their size. */
+  #takeBatch(room: number): Queued[] {
+    let bytes = 0;
+    let n = 0;
+    for (const q of this.#queue) {
+      if (n > 0 && bytes + q.bytes > room) break;
+      bytes += q.bytes;
+      n += 1;
+    }
+    return this.#queue.splice(0, n);
   }
 
   #active(): Segment {

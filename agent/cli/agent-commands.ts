@@ -1,0 +1,78 @@
+import type { Command } from 'commander';
+import { Agent } from '../main.js';
+import { callAgent, AgentNotRunning } from '../control/control-client.js';
+import type { AgentStatus } from '../core/system-module.js';
+import { Exit, type CliContext } from './main.js';
+import { formatStatus } from './status-format.js';
+
+/** Bound for a clean stop on SIGTERM/SIGINT; systemd's TimeoutStopSec is set above it. */
+const STOP_TIMEOUT_MS = 10_000;
+
+export function registerAgentCommands(program: Command, ctx: CliContext): void {
+  program
+    .command('start')
+    .description('run the agent in the foreground (logs as JSON lines on stdout); stops cleanly on SIGTERM/SIGINT')
+    .option('-c, --config <file>', 'configuration file (default: config.json in the data directory)')
+    .action(async (opts: { config?: string }) => {
+      ctx.exit(await runAgent(ctx, opts.config));
+    });
+
+  program
+    .command('status')
+    .description("show the running agent's health, modules and outbox depth")
+    .option('--json', 'print the status as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const paths = ctx.paths();
+      try {
+        const reply = await callAgent(paths.controlSocket, 'status', {});
+        if (reply.status === 'error') {
+          ctx.io.stderr.write(`praxisbox: ${reply.error.message}\n`);
+          ctx.exit(Exit.failure);
+          return;
+        }
+        const status = reply.data as AgentStatus;
+        ctx.io.stdout.write(opts.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
+        ctx.exit(status.health === 'fault' ? Exit.failure : Exit.ok);
+      } catch (err) {
+        if (err instanceof AgentNotRunning) {
+          ctx.io.stderr.write(`praxisbox: ${err.message}\n`);
+          ctx.exit(Exit.notRunning);
+          return;
+        }
+        throw err;
+      }
+    });
+}
+
+async function runAgent(ctx: CliContext, configFile?: string): Promise<number> {
+  const agent = await Agent.create({
+    paths: ctx.paths(configFile),
+    version: ctx.version,
+    ...(ctx.io.env['PRAXISBOX_LOG_LEVEL'] ? { logLevel: ctx.io.env['PRAXISBOX_LOG_LEVEL'] } : {}),
+  });
+  const log = agent.deps.log;
+  const onFatal = (kind: string) => (err: unknown) => {
+    log.fatal({ err }, `${kind}: the agent exits so its service manager restarts it`);
+    log.flush();
+    process.exit(70);
+  };
+  process.on('uncaughtException', onFatal('uncaught exception'));
+  process.on('unhandledRejection', onFatal('unhandled promise rejection'));
+
+  const stopRequested = new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  await agent.start();
+  const signal = await stopRequested;
+  log.info({ signal }, `${signal} received: stopping`);
+  // A module that ignores its stop bound must not keep the process alive forever.
+  setTimeout(() => {
+    log.error('stop did not finish in time: exiting anyway');
+    log.flush();
+    process.exit(1);
+  }, STOP_TIMEOUT_MS + 2_000).unref();
+  const { timedOut } = await agent.stop(STOP_TIMEOUT_MS);
+  log.flush();
+  return timedOut.length > 0 ? Exit.failure : Exit.ok;
+}

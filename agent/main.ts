@@ -1,0 +1,154 @@
+import type { DestinationStream } from 'pino';
+import { createLogger, stdoutDestination, type Logger } from './core/logger.js';
+import { LogRing } from './core/log-ring.js';
+import { EventBus } from './core/bus.js';
+import type { AgentEvents } from './core/events.js';
+import { systemClock, type Clock } from './core/clock.js';
+import type { Paths } from './core/paths.js';
+import { Supervisor, overallHealth } from './core/supervisor.js';
+import { CommandDispatcher } from './core/commands.js';
+import type { AgentModule } from './core/module.js';
+import { ConfigStore } from './config/config-store.js';
+import { ConfigModule } from './config/config-module.js';
+import { IdentityModule } from './core/identity-module.js';
+import { OutboxModule } from './outbox/outbox-module.js';
+import { SystemModule, type AgentStatus } from './core/system-module.js';
+import { ControlServer } from './control/control-server.js';
+
+export interface AgentOptions {
+  paths: Paths;
+  version: string;
+  clock?: Clock;
+  /** Where log lines go (stdout when omitted); tests capture them here. */
+  logDestination?: DestinationStream;
+  /** Overrides the configured log level (PRAXISBOX_LOG_LEVEL). */
+  logLevel?: string;
+  retry?: { baseMs: number; maxMs: number };
+}
+
+/** What every module may be given. One object, so adding a dependency never reorders arguments. */
+export interface AgentDeps {
+  paths: Paths;
+  version: string;
+  clock: Clock;
+  log: Logger;
+  logRing: LogRing;
+  bus: EventBus<AgentEvents>;
+  config: ConfigStore;
+  dispatcher: CommandDispatcher;
+}
+
+/** The agent's parts, built explicitly in start order. Nothing here starts anything. */
+export function buildModules(deps: AgentDeps, collectStatus: () => Promise<AgentStatus>) {
+  const child = (module: string): Logger => deps.log.child({ module });
+  const identity = new IdentityModule({ identityFile: deps.paths.identityFile, secretFile: deps.paths.secretFile, clock: deps.clock, log: child('identity') });
+  const outbox = new OutboxModule({ dir: deps.paths.outboxDir, config: () => deps.config.get(), log: child('outbox'), clock: deps.clock, bus: deps.bus });
+  const modules: AgentModule[] = [
+    new ConfigModule({ store: deps.config, bus: deps.bus, log: child('config') }),
+    identity,
+    outbox,
+    new SystemModule({ version: deps.version, clock: deps.clock, logRing: deps.logRing, collectStatus }),
+    new ControlServer({ socketPath: deps.paths.controlSocket, dispatcher: deps.dispatcher, log: child('control') }),
+  ];
+  return { modules, identity, outbox };
+}
+
+export class Agent {
+  readonly deps: AgentDeps;
+  readonly supervisor: Supervisor;
+  readonly identity: IdentityModule;
+  readonly outbox: OutboxModule;
+  readonly #startedAt: number;
+  readonly #modules: AgentModule[];
+
+  private constructor(deps: AgentDeps, options: AgentOptions) {
+    this.deps = deps;
+    this.#startedAt = deps.clock.now();
+    const built = buildModules(deps, () => this.status());
+    this.#modules = built.modules;
+    this.identity = built.identity;
+    this.outbox = built.outbox;
+    this.supervisor = new Supervisor({
+      modules: built.modules,
+      disabled: new Set(deps.config.get().modules.disabled),
+      log: deps.log.child({ module: 'supervisor' }),
+      bus: deps.bus,
+      clock: deps.clock,
+      ...(options.retry ? { retry: options.retry } : {}),
+    });
+    for (const m of built.modules) deps.dispatcher.register(m.name, m.commands());
+  }
+
+  /** Creates the logger and loads the configuration (never fails: a bad file is kept aside). */
+  static async create(options: AgentOptions): Promise<Agent> {
+    const clock = options.clock ?? systemClock;
+    const logRing = new LogRing(2000, options.logDestination ?? stdoutDestination());
+    const log = createLogger({ level: options.logLevel ?? 'info', destination: logRing });
+    const config = new ConfigStore({ file: options.paths.configFile, log: log.child({ module: 'config' }), clock });
+    await config.load();
+    if (options.logLevel === undefined) log.level = config.get().log.level;
+    logRing.resize(config.get().log.ringLines);
+    const bus = new EventBus<AgentEvents>(log.child({ module: 'bus' }));
+    const dispatcher = new CommandDispatcher({
+      log: log.child({ module: 'commands' }),
+      // Called only when a command arrives, after `agent` below is assigned.
+      unavailableReason: (owner) => agent.unavailableReason(owner),
+    });
+    const agent: Agent = new Agent({ paths: options.paths, version: options.version, clock, log, logRing, bus, config, dispatcher }, options);
+    return agent;
+  }
+
+  unavailableReason(owner: string): string | undefined {
+    const state = this.supervisor.state(owner);
+    if (state === 'running' || state === undefined) return undefined;
+    return this.supervisor.reason(owner) ?? `module is ${state}`;
+  }
+
+  async start(): Promise<void> {
+    const { bus, log, config } = this.deps;
+    bus.on('agent', 'config.changed', async ({ sections }) => {
+      if (sections.includes('log') && process.env['PRAXISBOX_LOG_LEVEL'] === undefined) {
+        log.level = config.get().log.level;
+        this.deps.logRing.resize(config.get().log.ringLines);
+      }
+      for (const m of this.#modules) {
+        if (m.configSections?.some((s) => sections.includes(s))) await this.supervisor.restart(m.name);
+      }
+    });
+    const t0 = this.deps.clock.now();
+    await this.supervisor.startAll();
+    const snapshot = await this.supervisor.snapshot();
+    log.info(
+      { ms: this.deps.clock.now() - t0, modules: snapshot.map((m) => `${m.name}:${m.state}`), health: overallHealth(snapshot) },
+      'all modules started',
+    );
+  }
+
+  async stop(timeoutMs = 10_000): Promise<{ timedOut: string[] }> {
+    const result = await this.supervisor.stopAll(timeoutMs);
+    this.deps.bus.offOwner('agent');
+    this.deps.log.info({ timedOut: result.timedOut }, 'agent stopped');
+    return result;
+  }
+
+  async status(): Promise<AgentStatus> {
+    const modules = await this.supervisor.snapshot();
+    const mem = process.memoryUsage();
+    let boxId: string | undefined;
+    try {
+      boxId = this.identity.identity().boxId;
+    } catch {
+      boxId = undefined;
+    }
+    return {
+      ...(boxId ? { boxId } : {}),
+      version: this.deps.version,
+      startedAt: new Date(this.#startedAt).toISOString(),
+      uptimeSeconds: Math.round((this.deps.clock.now() - this.#startedAt) / 1000),
+      health: overallHealth(modules),
+      needsSetup: this.deps.config.report().needsSetup,
+      memory: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },
+      modules,
+    };
+  }
+}
