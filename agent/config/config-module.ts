@@ -14,6 +14,8 @@ export interface ConfigModuleDeps {
   log: Logger;
 }
 
+const ConfigPath = Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_]*(\\.[A-Za-z0-9_]+)*$', maxLength: 200 });
+
 /**
  * The configuration's face towards status, health and commands. The store is loaded before any
  * module starts (everything reads it); this module reports on it and serves `config.*` commands.
@@ -49,18 +51,19 @@ export class ConfigModule implements AgentModule {
     return {
       'config.get': {
         description: 'The current configuration, or one value by dotted path',
-        args: Type.Object({ path: Type.Optional(Type.String()) }, { additionalProperties: false }),
+        args: Type.Object({ path: Type.Optional(ConfigPath) }, { additionalProperties: false }),
         handler: async (args) => {
           const { path } = args as { path?: string };
           if (path === undefined || path === '') return store.get();
           const value = valueAt(store.get(), path);
-          if (value === undefined) throw notFound(`no configuration value at ${path}`);
+          // The path is not echoed: replies may travel to the vendor, and a caller may pass anything.
+          if (value === undefined) throw notFound('no configuration value at the given path');
           return value;
         },
       },
       'config.set': {
         description: 'Sets one value by dotted path; the whole result is validated before it is stored',
-        args: Type.Object({ path: Type.String({ minLength: 1 }), value: Type.Unknown() }, { additionalProperties: false }),
+        args: Type.Object({ path: ConfigPath, value: Type.Unknown() }, { additionalProperties: false }),
         handler: async (args) => {
           const { path, value } = args as { path: string; value: unknown };
           const change = await store.set(path, value);
