@@ -14,6 +14,7 @@ import { IdentityModule } from './core/identity-module.js';
 import { OutboxModule } from './outbox/outbox-module.js';
 import { SystemModule, type AgentStatus } from './core/system-module.js';
 import { ControlServer } from './control/control-server.js';
+import { acquireDataDirLock } from './core/data-dir-lock.js';
 
 export interface AgentOptions {
   paths: Paths;
@@ -60,6 +61,7 @@ export class Agent {
   readonly outbox: OutboxModule;
   readonly #startedAt: number;
   readonly #modules: AgentModule[];
+  #lock: { release: () => Promise<void> } | undefined;
 
   private constructor(deps: AgentDeps, options: AgentOptions) {
     this.deps = deps;
@@ -104,8 +106,10 @@ export class Agent {
     return this.supervisor.reason(owner) ?? `module is ${state}`;
   }
 
+  /** Starts every module. Refuses (throws) when another agent already runs on the same data directory. */
   async start(): Promise<void> {
     const { bus, log, config } = this.deps;
+    this.#lock = await acquireDataDirLock(this.deps.paths.dataDir);
     bus.on('agent', 'config.changed', async ({ sections }) => {
       if (sections.includes('log') && process.env['PRAXISBOX_LOG_LEVEL'] === undefined) {
         log.level = config.get().log.level;
@@ -127,6 +131,8 @@ export class Agent {
   async stop(timeoutMs = 10_000): Promise<{ timedOut: string[] }> {
     const result = await this.supervisor.stopAll(timeoutMs);
     this.deps.bus.offOwner('agent');
+    await this.#lock?.release();
+    this.#lock = undefined;
     this.deps.log.info({ timedOut: result.timedOut }, 'agent stopped');
     return result;
   }
