@@ -48,6 +48,8 @@ export interface InsuredPerson {
   /** ISO date; `YYYY-MM` or `YYYY` when the card leaves day or month unknown (`00`). */
   birthDate: string;
   sex?: Sex;
+  /** PKV memory card: the person's number within the insurance contract (tag 83). */
+  personNumber?: string;
   address?: PostalAddress;
   postBox?: PostBoxAddress;
 }
@@ -119,6 +121,15 @@ export interface CardRecord {
   coverage: Coverage;
   status: ReadStatus;
   warnings: CardWarning[];
+}
+
+/** C0 controls and DEL never belong in card text; they would break GDT files and displays downstream. */
+export function hasControlCharacters(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
 }
 
 const INSURED_TYPES: Readonly<Record<string, InsuredType>> = { '1': 'member', '3': 'family', '5': 'pensioner' };
