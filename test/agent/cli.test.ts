@@ -47,7 +47,7 @@ t.test('start with no config and no hardware, status, config through the running
   t.match(s.modules[0]?.health.reason ?? '', /needs setup/);
 
   const human = await runCli(['status'], env);
-  t.match(human.stdout, /Health: DEGRADED \(yellow\)  — needs setup/);
+  t.match(human.stdout, /Health: DEGRADED \(yellow\) {2}— needs setup/);
   t.match(human.stdout, /outbox\s+running\s+ok\s+\[depth 0, 0 bytes\]/);
 
   const set = await runCli(['config', 'set', 'box.name', 'Praxis am Markt'], env);
