@@ -109,7 +109,8 @@ export function probeCertificate(host: string, port: number, timeoutMs: number):
     socket.once('secureConnect', () => {
       const cert = socket.getPeerCertificate();
       socket.end();
-      resolve({ fingerprint256: cert.fingerprint256, subject: cert.subject?.CN ?? '', validTo: cert.valid_to });
+      const cn = cert.subject?.CN;
+      resolve({ fingerprint256: cert.fingerprint256, subject: Array.isArray(cn) ? cn.join(', ') : (cn ?? ''), validTo: cert.valid_to });
     });
   });
 }
