@@ -10,8 +10,13 @@ import type { GdtCharset, GdtWriteCharset } from './gdt-record.js';
  * relies on that for `LLL` and 8100 checks. Only mislabelled UTF-8 breaks it (handled apart).
  */
 
-export interface CharsetChoice {
+export interface DecodedFile {
   charset: GdtCharset;
+  /**
+   * The file as one character per byte: decoded for the single-byte charsets, still Latin-1 for
+   * UTF-8 (whose fields are decoded after the line split, so that offsets stay byte counts).
+   */
+  text: string;
   /** Why the bytes were not read as declared (→ a `charset-mismatch` warning), if they were not. */
   mismatch?: string;
 }
@@ -23,59 +28,73 @@ export function hasUtf8Bom(bytes: Uint8Array): boolean {
 }
 
 /**
- * Picks the charset to decode with. The 9206 label wins unless the bytes contradict it: non-ASCII
- * bytes that form valid UTF-8 are UTF-8 whatever the label says (measured: CrescNet's example2 is
- * UTF-8 under 9206=3; in CP437 or Latin-1 German text such byte pairs practically never occur), and
- * 8-bit bytes cannot be 7-bit DIN 66003. Without a usable label GDT says CP437, but files written in
- * Latin-1 without 9206 exist; German letters decide between the two (two-pass detection as in GNUmed).
+ * Decodes a file that has 8-bit bytes (ASCII-only files read the same in every charset but DIN
+ * 66003). The 9206 label wins unless the bytes contradict it: bytes that form valid UTF-8 are UTF-8
+ * whatever the label says (measured: CrescNet's example2 is UTF-8 under 9206=3; in CP437 or Latin-1
+ * German text such byte pairs practically never occur), and 8-bit bytes cannot be 7-bit DIN 66003.
+ * Without a usable label GDT says CP437, but files written in Latin-1 without 9206 exist, so German
+ * letters decide between the two (two-pass detection as in GNUmed).
  */
-export function chooseCharset(bytes: Uint8Array, declared: GdtWriteCharset | undefined, ascii: boolean): CharsetChoice {
-  if (ascii) return { charset: declared ?? 'cp437' };
+export function decodeEightBit(bytes: Uint8Array, declared: GdtWriteCharset | undefined, latin1: string, bom: boolean): DecodedFile {
   const said = declared === undefined ? 'no 9206 (CP437)' : `9206 declares ${declared}`;
-  if (isUtf8(bytes)) return { charset: 'utf-8', mismatch: `${said}, but the bytes are UTF-8` };
-  if (declared === '7bit') {
-    const guess = guessEightBit(bytes);
-    return { charset: guess, mismatch: `${said}, but the file has 8-bit bytes; read as ${guess}` };
+  if (isUtf8(bytes)) {
+    return { charset: 'utf-8', text: latin1, mismatch: bom ? 'the file starts with a UTF-8 byte order mark' : `${said}, but the bytes are UTF-8` };
   }
-  if (declared !== undefined) return { charset: declared };
-  const guess = guessEightBit(bytes);
-  return guess === 'cp437' ? { charset: guess } : { charset: guess, mismatch: `${said}, but the bytes are German letters in ${guess}` };
+  if (declared === 'cp437' || declared === 'iso-8859-1') return { charset: declared, text: decodeSingleByte(latin1, declared) };
+  // No label (or 7-bit, which 8-bit bytes contradict): decode as CP437 and count German letters on the way.
+  const counts = { cp437: 0, latin1: 0 };
+  const asCp437 = latin1.replace(HIGH_GLOBAL, (ch) => {
+    if (CP437_LETTERS.includes(ch)) counts.cp437++;
+    else if (LATIN1_LETTERS.includes(ch)) counts.latin1++;
+    return cp437Char(ch);
+  });
+  const guess: GdtWriteCharset = counts.latin1 > counts.cp437 ? 'iso-8859-1' : 'cp437';
+  const text = guess === 'cp437' ? asCp437 : decodeSingleByte(latin1, guess);
+  if (declared === '7bit') return { charset: guess, text, mismatch: `${said}, but the file has 8-bit bytes; read as ${guess}` };
+  return guess === 'cp437' ? { charset: guess, text } : { charset: guess, text, mismatch: `${said}, but the bytes are German letters in ${guess}` };
 }
 
-// German letters (äöüÄÖÜß and é) in each charset.
-const CP437_LETTERS = new Set([0x84, 0x94, 0x81, 0x8e, 0x99, 0x9a, 0xe1, 0x82]);
-const LATIN1_LETTERS = new Set([0xe4, 0xf6, 0xfc, 0xc4, 0xd6, 0xdc, 0xdf, 0xe9]);
-
-function guessEightBit(bytes: Uint8Array): GdtWriteCharset {
-  let cp437 = 0;
-  let latin1 = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i] as number;
-    if (b < 0x80) continue;
-    if (CP437_LETTERS.has(b)) cp437++;
-    else if (LATIN1_LETTERS.has(b)) latin1++;
-  }
-  return latin1 > cp437 ? 'iso-8859-1' : 'cp437';
-}
+// German letters (äöüÄÖÜß and é) in each charset, as Latin-1 characters of the undecoded bytes.
+const CP437_LETTERS = '\x84\x94\x81\x8e\x99\x9a\xe1\x82';
+const LATIN1_LETTERS = '\xe4\xf6\xfc\xc4\xd6\xdc\xdf\xe9';
+const HIGH_GLOBAL = /[\x80-\xff]/g;
 
 export { isAscii };
 
 /**
- * Decodes a whole file. `latin1` is the same bytes already decoded as Latin-1 (the parser needs it to
- * find 9206 first); for ASCII-only files it is already the answer in every charset but DIN 66003.
+ * Decodes a file in a single-byte charset from its Latin-1 reading (one character per byte); the
+ * result has the same length, so offsets stay byte counts. A table lookup per 8-bit character, not
+ * iconv-lite per file: its per-call Buffer handling cost 11 % of the parse of small files (measured).
  */
-export function decodeBytes(bytes: Uint8Array, charset: GdtCharset, latin1: string, ascii: boolean): string {
-  if (charset === '7bit') return decodeDin66003(bytes);
-  if (ascii) return latin1;
-  if (charset === 'utf-8') return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8');
-  if (charset === 'cp437') return iconv.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), 'cp437');
+export function decodeSingleByte(latin1: string, charset: 'cp437' | 'iso-8859-1'): string {
+  if (charset === 'cp437') return latin1.replace(HIGH_GLOBAL, cp437Char);
   // 9206=3 says ISO-8859-1, but Windows writers mean Windows-1252: its 0x80–0x9F are printable
   // (€, „, “) while ISO-8859-1's are unused control codes, so reading 1252 loses nothing.
-  return C1_RANGE.test(latin1) ? latin1.replace(C1_RANGE_GLOBAL, (ch) => windows1252Char(ch.charCodeAt(0))) : latin1;
+  return latin1.replace(C1_GLOBAL, windows1252Char);
 }
 
-const C1_RANGE = /[\x80-\x9f]/;
-const C1_RANGE_GLOBAL = /[\x80-\x9f]/g;
+/** DIN 66003 for text that was read as ASCII (the parser fixes up 7-bit files field by field). */
+export function decodeDinText(ascii: string): string {
+  return DIN_REPLACED.test(ascii) ? ascii.replace(DIN_REPLACED_GLOBAL, dinChar) : ascii;
+}
+
+/** UTF-8 for a field that was read as Latin-1 (mislabelled UTF-8 is parsed on its bytes, then fixed up). */
+export function decodeUtf8Text(latin1: string): string {
+  return HIGH.test(latin1) ? Buffer.from(latin1, 'latin1').toString('utf8') : latin1;
+}
+
+const HIGH = /[\x80-\xff]/;
+
+// The eight ASCII code points DIN 66003 redefines (§ÄÖÜäöüß); the rest of 7-bit is plain ASCII.
+const DIN_REPLACED = /[@[\\\]{|}~]/;
+const DIN_REPLACED_GLOBAL = /[@[\\\]{|}~]/g;
+let dinTable: ReadonlyMap<string, string> | undefined;
+function dinChar(ch: string): string {
+  dinTable ??= new Map(Array.from('@[\\]{|}~', (c) => [c, decodeDin66003(Buffer.from(c, 'latin1'))]));
+  return dinTable.get(ch) ?? ch;
+}
+
+const C1_GLOBAL = /[\x80-\x9f]/g;
 
 let windows1252: readonly string[] | undefined;
 let cp437: readonly string[] | undefined;
@@ -98,8 +117,12 @@ function cp437Table(): readonly string[] {
   return cp437;
 }
 
-function windows1252Char(byte: number): string {
-  return windows1252Table()[byte] ?? String.fromCharCode(byte);
+function windows1252Char(ch: string): string {
+  return windows1252Table()[ch.charCodeAt(0)] ?? ch;
+}
+
+function cp437Char(ch: string): string {
+  return cp437Table()[ch.charCodeAt(0)] ?? ch;
 }
 
 function allBytes(): Buffer {
@@ -120,7 +143,7 @@ function reverseTable(charset: 'cp437' | 'iso-8859-1'): ReadonlyMap<string, numb
   return table;
 }
 
-const ASCII_ONLY = /^[\x00-\x7f]*$/;
+const NON_ASCII = /[\u0080-\uffff]/;
 
 /** Index of the first character `charset` cannot carry, or -1. */
 export function findUnencodable(text: string, charset: GdtWriteCharset): number {
@@ -128,7 +151,7 @@ export function findUnencodable(text: string, charset: GdtWriteCharset): number 
     for (let i = 0; i < text.length; i++) if (!isDin66003Encodable(text.charAt(i))) return i;
     return -1;
   }
-  if (ASCII_ONLY.test(text)) return -1;
+  if (!NON_ASCII.test(text)) return -1;
   const table = reverseTable(charset);
   for (let i = 0; i < text.length; i++) if (!table.has(text.charAt(i))) return i;
   return -1;
@@ -137,7 +160,7 @@ export function findUnencodable(text: string, charset: GdtWriteCharset): number 
 /** Encodes text that `findUnencodable` accepted; refuses anything else (never writes `?`). */
 export function encodeText(text: string, charset: GdtWriteCharset): Buffer {
   if (charset === '7bit') return encodeDin66003(text);
-  if (ASCII_ONLY.test(text)) return Buffer.from(text, 'latin1');
+  if (!NON_ASCII.test(text)) return Buffer.from(text, 'latin1');
   const table = reverseTable(charset);
   const out = Buffer.alloc(text.length);
   for (let i = 0; i < text.length; i++) {

@@ -1,15 +1,12 @@
-import type { GdtIssueCode } from './gdt-issues.js';
+import type { IssueList } from './gdt-issue-list.js';
 import { CHARSET_BY_CODE, MAX_RECORD_BYTES } from './gdt-record.js';
-import type { GdtField, GdtWriteCharset } from './gdt-record.js';
-
-type Warn = (code: GdtIssueCode, line: number, message: string, field?: string) => void;
+import type { GdtField } from './gdt-record.js';
 
 /** Record types GDT defines (2.1, plus 6303 "cancel order" from 3.0). */
 export const GDT_RECORD_TYPES: ReadonlySet<string> = new Set(['6300', '6301', '6302', '6303', '6310', '6311']);
 
 // 02.10 is GDT 2.1, 02.00 the older 2.0 (QPCnet's sample); 3.x files are read with the same rules.
 const KNOWN_VERSION = /^(?:02\.[01]0|03\.\d\d)$/;
-const FIVE_DIGITS = /^\d{5}$/;
 
 /**
  * The per-record rules the parser checks besides line lengths: 8100 against the measured size,
@@ -17,18 +14,18 @@ const FIVE_DIGITS = /^\d{5}$/;
  * header fields.
  */
 export class RecordChecks {
-  readonly #warn: Warn;
-  readonly #fileCharsetCode: string | undefined;
-  readonly #fileCharset: GdtWriteCharset | undefined;
+  readonly #issues: IssueList;
+  #fileCharsetCode: string | undefined;
   #sizeLine = 0;
   #sizeReadable = false;
   #declaredSize = 0;
   #versionSeen = false;
 
-  constructor(warn: Warn, fileCharset: GdtWriteCharset | undefined, fileCharsetCode: string | undefined) {
-    this.#warn = warn;
-    this.#fileCharset = fileCharset;
-    this.#fileCharsetCode = fileCharsetCode?.trim();
+  /** Line and code of the file's first 9206 (the one the whole file is read with). */
+  firstLabel: { line: number; code: string } | undefined;
+
+  constructor(issues: IssueList) {
+    this.#issues = issues;
   }
 
   startRecord(): void {
@@ -40,8 +37,8 @@ export class RecordChecks {
   /** The value of 8100 as a number, or undefined (with a warning) when it is not 5 digits. */
   declaredSize(value: string, line: number): number | undefined {
     this.#sizeLine = line;
-    if (!FIVE_DIGITS.test(value)) {
-      this.#warn('record-size', line, '8100 is not a 5-digit number', '8100');
+    if (!isFiveDigits(value)) {
+      this.#issues.add('record-size', line, '8100 is not a 5-digit number', '8100');
       return undefined;
     }
     this.#sizeReadable = true;
@@ -52,34 +49,39 @@ export class RecordChecks {
   headerField(num: number, value: string, line: number): void {
     if (num === 9218) {
       this.#versionSeen = true;
-      if (!KNOWN_VERSION.test(value.trim())) this.#warn('version', line, 'GDT version is not 02.00, 02.10 or 03.xx', '9218');
+      if (!KNOWN_VERSION.test(value.trim())) this.#issues.add('version', line, 'GDT version is not 02.00, 02.10 or 03.xx', '9218');
       return;
     }
     const code = value.trim();
+    if (this.firstLabel === undefined) {
+      this.firstLabel = { line, code };
+      this.#fileCharsetCode = code;
+    }
     if (CHARSET_BY_CODE[code] === undefined) {
-      this.#warn('charset-label', line, `9206 holds no known charset code (1, 2 or 3); read as ${this.#fileCharset ?? 'cp437 (default)'}`, '9206');
+      this.#issues.add('charset-label', line, '9206 holds no known charset code (1, 2 or 3)', '9206');
     } else if (this.#fileCharsetCode !== undefined && code !== this.#fileCharsetCode) {
-      this.#warn('charset-label', line, "9206 differs from the file's first 9206; the whole file is read with the first", '9206');
+      this.#issues.add('charset-label', line, "9206 differs from the file's first 9206; the whole file is read with the first", '9206');
     }
   }
 
   endRecord(fields: readonly GdtField[], startLine: number, size: number): void {
     const type = fields[0]?.value ?? '';
-    if (!GDT_RECORD_TYPES.has(type)) this.#warn('record-type', startLine, 'record type is not one GDT defines (6300–6303, 6310, 6311)', '8000');
-    if (!this.#versionSeen) this.#warn('version', startLine, 'record has no 9218 (GDT version)');
-    if (this.#sizeLine === 0) this.#warn('record-size', startLine, `record has no 8100; it is ${size} bytes`);
+    if (!GDT_RECORD_TYPES.has(type)) this.#issues.add('record-type', startLine, 'record type is not one GDT defines (6300–6303, 6310, 6311)', '8000');
+    if (!this.#versionSeen) this.#issues.add('version', startLine, 'record has no 9218 (GDT version)');
+    if (this.#sizeLine === 0) this.#issues.add('record-size', startLine, `record has no 8100; it is ${size} bytes`);
     else if (this.#sizeReadable && this.#declaredSize !== size) {
-      this.#warn('record-size', this.#sizeLine, `8100 says ${this.#declaredSize} bytes, the record has ${size}`, '8100');
+      this.#issues.add('record-size', this.#sizeLine, `8100 says ${this.#declaredSize} bytes, the record has ${size}`, '8100');
     }
-    if (size > MAX_RECORD_BYTES) this.#warn('record-size', startLine, `record is ${size} bytes; 8100 cannot express more than ${MAX_RECORD_BYTES}`);
+    if (size > MAX_RECORD_BYTES) this.#issues.add('record-size', startLine, `record is ${size} bytes; 8100 cannot express more than ${MAX_RECORD_BYTES}`);
   }
 }
 
 /**
- * The first 9206 at the start of a line (found before decoding, since it says how to decode). Its
- * line number is counted only when it is found, so files without 9206 cost one native scan.
+ * The code in the first 9206 that starts a line — looked up before decoding, since it says how to
+ * decode. Only files with 8-bit bytes need it (ASCII reads the same in every charset but DIN 66003,
+ * which the parser fixes up afterwards), so most files skip this scan.
  */
-export function findCharsetLabel(latin1: string): { code: string; line: number } | undefined {
+export function findCharsetLabel(latin1: string): string | undefined {
   let at = latin1.indexOf('9206');
   while (at !== -1) {
     const lineStart = at - 3;
@@ -87,11 +89,20 @@ export function findCharsetLabel(latin1: string): { code: string; line: number }
     if (lineStart >= 0 && isDigits3(latin1, lineStart) && (before < 0 || isBreak(latin1.charCodeAt(before)))) {
       let end = at + 4;
       while (end < latin1.length && !isBreak(latin1.charCodeAt(end))) end++;
-      return { code: latin1.substring(at + 4, end), line: lineNumberAt(latin1, lineStart) };
+      return latin1.substring(at + 4, end).trim();
     }
     at = latin1.indexOf('9206', at + 1);
   }
   return undefined;
+}
+
+function isFiveDigits(value: string): boolean {
+  if (value.length !== 5) return false;
+  for (let i = 0; i < 5; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 function isDigits3(s: string, at: number): boolean {
@@ -103,13 +114,3 @@ function isDigits3(s: string, at: number): boolean {
 }
 
 const isBreak = (c: number): boolean => c === 10 || c === 13;
-
-/** 1-based line number of offset `at`, counting CRLF, LF and CR as one break each (as the parser does). */
-function lineNumberAt(s: string, at: number): number {
-  let line = 1;
-  for (let i = 0; i < at; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 10 || (c === 13 && s.charCodeAt(i + 1) !== 10)) line++;
-  }
-  return line;
-}

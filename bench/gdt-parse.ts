@@ -1,0 +1,181 @@
+import { median, round } from './bench-result.js';
+import type { Bench } from './bench-result.js';
+import { parseGdt } from '../agent/gdt/codec/gdt-parser.js';
+import { writeGdt } from '../agent/gdt/codec/gdt-writer.js';
+import type { GdtField, GdtWriteCharset } from '../agent/gdt/codec/gdt-record.js';
+
+/**
+ * GDT parse throughput against the floor of merely decoding the same bytes to strings (Latin-1),
+ * measured side by side in one run. The corpus is generated in memory: one file per exchange as
+ * devices and practice systems write them (mostly one record, some with two), mixed record types
+ * (master data, orders, results with findings text, test groups and attachments), mixed charsets
+ * (CP437 with and without 9206, ISO-8859-1, a few 7-bit), German text with umlauts in about half.
+ */
+export const bench: Bench = async ({ quick }) => {
+  const targetBytes = quick ? 5_000_000 : 52_000_000;
+  const runs = quick ? 3 : 7;
+  const corpus = generateCorpus(targetBytes, 0x6d7);
+  const totalMb = corpus.bytes / 1e6;
+
+  const floorMs: number[] = [];
+  const parseMs: number[] = [];
+  let sink = 0;
+  // One untimed pass of each so both are measured hot.
+  for (const f of corpus.files) sink += f.toString('latin1').length + parseGdt(f).records.length;
+  for (let run = 0; run < runs; run++) {
+    let t = process.hrtime.bigint();
+    for (const f of corpus.files) sink += f.toString('latin1').length;
+    floorMs.push(Number(process.hrtime.bigint() - t) / 1e6);
+    t = process.hrtime.bigint();
+    for (const f of corpus.files) sink += parseGdt(f).records.length;
+    parseMs.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  const floorMBps = totalMb / (median(floorMs) / 1000);
+  const parseMBps = totalMb / (median(parseMs) / 1000);
+  const ratio = parseMBps / floorMBps;
+  return {
+    name: 'gdt-parse',
+    figures: {
+      corpusMB: round(totalMb, 1),
+      files: corpus.files.length,
+      records: corpus.records,
+      lines: corpus.lines,
+      runs,
+      latin1FloorMBps: round(floorMBps, 0),
+      parseMBps: round(parseMBps, 0),
+      parseToFloorRatio: round(ratio, 3),
+      parseMsMedian: round(median(parseMs), 1),
+      floorMsMedian: round(median(floorMs), 1),
+    },
+    targets: [
+      { what: 'corpus >= 50 MB', met: quick || totalMb >= 50 },
+      { what: 'parse throughput >= 0.3 x latin1 decode floor', met: ratio >= 0.3 },
+    ],
+    notes: [`sink ${sink % 10}`, 'parse = charset detection + decoding + line split + LLL/8100 checks + field objects, every record materialised'],
+  };
+};
+
+interface Corpus {
+  files: Buffer[];
+  bytes: number;
+  records: number;
+  lines: number;
+}
+
+/** Deterministic corpus of GDT files, written by the codec's own writer (so every LLL and 8100 is right). */
+export function generateCorpus(targetBytes: number, seed: number): Corpus {
+  const rnd = mulberry32(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+  const files: Buffer[] = [];
+  let bytes = 0;
+  let records = 0;
+  let lines = 0;
+  while (bytes < targetBytes) {
+    const charset = pick(CHARSETS);
+    const count = rnd() < 0.1 ? 2 : 1;
+    const recs = Array.from({ length: count }, () => ({ fields: makeRecord(rnd, pick, charset) }));
+    const file = writeGdt(recs, { charset: charset.charset });
+    files.push(file);
+    bytes += file.length;
+    records += count;
+    for (const r of recs) lines += r.fields.length + 1;
+  }
+  return { files, bytes, records, lines };
+}
+
+const CHARSETS: ReadonlyArray<{ charset: GdtWriteCharset; label: string | undefined }> = [
+  { charset: 'cp437', label: undefined },
+  { charset: 'cp437', label: undefined },
+  { charset: 'cp437', label: '2' },
+  { charset: 'iso-8859-1', label: '3' },
+  { charset: 'iso-8859-1', label: '3' },
+  { charset: 'iso-8859-1', label: '3' },
+  { charset: '7bit', label: '1' },
+];
+const SURNAMES = ['Mustermann', 'Müller', 'Schäfer', 'Weiß', 'Schmidt', 'Krüger', 'Becker', 'Hoffmann', 'Öztürk', 'Wagner', 'Schulz', 'Koch'];
+const FIRST = ['Erika', 'Jürgen', 'Franz', 'Käthe', 'Anna', 'Björn', 'Thomas', 'Sabine', 'Günther', 'Lena'];
+const STREETS = ['Lindenallee 1', 'Hauptstraße 12', 'Am Mühlbach 3a', 'Schützenwall 59', 'Richard-Wagner-Str. 11'];
+const CITIES = ['24106 Kiel', '12345 Berlin', '40210 Düsseldorf', '80331 München', '04103 Leipzig'];
+const TESTS = ['EKG01', 'EKG04', 'ERGO01', 'LUFU01', 'LUFU02', 'BDM01', 'SONO00'];
+const FINDINGS = [
+  'Sinusrhythmus, Herzfrequenz im Normbereich.',
+  'Indifferenztyp, regelrechte Erregungsausbreitung und -rückbildung.',
+  'Keine Hinweise auf akute Ischämie; ST-Strecken isoelektrisch.',
+  'Lungenfunktion: leichtgradige obstruktive Ventilationsstörung, Besserung nach Bronchospasmolyse.',
+  'Mittlerer Blutdruck tagsüber 138/86 mmHg, nächtliche Absenkung vorhanden (Dipper).',
+  'Befund im Vergleich zur Voruntersuchung unverändert.',
+  '',
+];
+const RESULTS: ReadonlyArray<readonly [string, string, string]> = [
+  ['HF', 'Herzfrequenz', '/min'],
+  ['PQ', 'PQ-Zeit', 'ms'],
+  ['QRS', 'QRS-Dauer', 'ms'],
+  ['QTC', 'QTc-Zeit', 'ms'],
+  ['FVC', 'Forcierte Vitalkapazität', 'l'],
+  ['FEV1', 'Einsekundenkapazität', 'l'],
+  ['SYSMXTG', 'Systole max Tagphase', 'mmHg'],
+];
+
+function makeRecord(rnd: () => number, pick: <T>(xs: readonly T[]) => T, cs: { charset: GdtWriteCharset; label: string | undefined }): GdtField[] {
+  const type = pick(['6300', '6301', '6301', '6302', '6302', '6302', '6310', '6310', '6310', '6311']);
+  const f: GdtField[] = [{ id: '8000', value: type }];
+  const add = (id: string, value: string): void => void f.push({ id, value });
+  add('8315', type === '6310' || type === '6300' ? 'PRAX_EDV' : 'EKG_TYP1');
+  add('8316', type === '6310' || type === '6300' ? 'EKG_TYP1' : 'PRAX_EDV');
+  if (cs.label !== undefined) add('9206', cs.label);
+  add('9218', '02.10');
+  add('3000', String(1000 + Math.floor(rnd() * 90000)));
+  if (type === '6300') return f;
+  add('3101', pick(SURNAMES));
+  add('3102', pick(FIRST));
+  add('3103', `${pad(1 + Math.floor(rnd() * 28))}${pad(1 + Math.floor(rnd() * 12))}${1930 + Math.floor(rnd() * 90)}`);
+  add('3110', rnd() < 0.5 ? '1' : '2');
+  if (type === '6301' || type === '6302') {
+    add('3106', pick(CITIES));
+    add('3107', pick(STREETS));
+    add('3622', String(150 + Math.floor(rnd() * 45)));
+    add('3623', String(50 + Math.floor(rnd() * 60)));
+  }
+  if (type === '6301') return f;
+  add('8402', pick(TESTS));
+  if (type === '6302') {
+    if (rnd() < 0.3) add('6227', 'Bitte mit Vorbefund vergleichen.');
+    return f;
+  }
+  add('6200', `${pad(1 + Math.floor(rnd() * 28))}${pad(1 + Math.floor(rnd() * 12))}2024`);
+  add('6201', `${pad(Math.floor(rnd() * 24))}${pad(Math.floor(rnd() * 60))}${pad(Math.floor(rnd() * 60))}`);
+  if (type === '6311') return f;
+  const findings = 2 + Math.floor(rnd() * 12);
+  for (let i = 0; i < findings; i++) add('6220', pick(FINDINGS));
+  const tests = Math.floor(rnd() * 8);
+  for (let i = 0; i < tests; i++) {
+    const [id, name, unit] = pick(RESULTS);
+    add('8410', id);
+    add('8411', name);
+    add('8420', String(Math.round(rnd() * 2000) / 10));
+    add('8421', unit);
+    if (rnd() < 0.5) add('8460', 'Normbereich');
+  }
+  if (rnd() < 0.4) add('6227', 'Gerät: Schiller AT-102, Messung ohne Artefakte.');
+  // DIN 66003 has no backslash (0x5C is Ö), so 7-bit files cannot carry a Windows path.
+  if (cs.charset !== '7bit' && rnd() < 0.6) {
+    add('6302', String(Math.floor(rnd() * 1e6)));
+    add('6303', 'PDF');
+    add('6304', 'Befundbericht');
+    add('6305', `C:\\GDT\\EKG\\${Math.floor(rnd() * 1e6)}.pdf`);
+  }
+  return f;
+}
+
+const pad = (n: number): string => String(n).padStart(2, '0');
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
