@@ -15,6 +15,9 @@ import { OutboxModule } from './outbox/outbox-module.js';
 import { SystemModule, type AgentStatus } from './core/system-module.js';
 import { ControlServer } from './control/control-server.js';
 import { acquireDataDirLock } from './core/data-dir-lock.js';
+import { LocalBrokerModule } from './cloud/local-broker.js';
+import { CloudLinkModule } from './cloud/cloud-link.js';
+import type { HealthPayload } from './cloud/contract.js';
 
 export interface AgentOptions {
   paths: Paths;
@@ -25,6 +28,8 @@ export interface AgentOptions {
   /** Overrides the configured log level (PRAXISBOX_LOG_LEVEL). */
   logLevel?: string;
   retry?: { baseMs: number; maxMs: number };
+  /** Environment overrides: PRAXISBOX_MQTT_PORT, PRAXISBOX_CLOUD_URL. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** What every module may be given. One object, so adding a dependency never reorders arguments. */
@@ -37,21 +42,46 @@ export interface AgentDeps {
   bus: EventBus<AgentEvents>;
   config: ConfigStore;
   dispatcher: CommandDispatcher;
+  env: Readonly<Record<string, string | undefined>>;
 }
 
 /** The agent's parts, built explicitly in start order. Nothing here starts anything. */
-export function buildModules(deps: AgentDeps, collectStatus: () => Promise<AgentStatus>) {
+export function buildModules(deps: AgentDeps, collectStatus: () => Promise<AgentStatus>, collectHealth: () => Promise<HealthPayload>) {
   const child = (module: string): Logger => deps.log.child({ module });
   const identity = new IdentityModule({ identityFile: deps.paths.identityFile, secretFile: deps.paths.secretFile, clock: deps.clock, log: child('identity') });
   const outbox = new OutboxModule({ dir: deps.paths.outboxDir, config: () => deps.config.get(), log: child('outbox'), clock: deps.clock, bus: deps.bus });
+  const mqttPort = deps.env['PRAXISBOX_MQTT_PORT'];
+  const localBroker = new LocalBrokerModule({
+    config: () => deps.config.get(),
+    identity: () => identity.identity(),
+    log: child('local-broker'),
+    ...(mqttPort !== undefined && mqttPort !== '' ? { portOverride: Number(mqttPort) } : {}),
+  });
+  const cloudUrl = deps.env['PRAXISBOX_CLOUD_URL'];
+  const cloud = new CloudLinkModule({
+    config: () => deps.config.get(),
+    identity: () => identity.identity(),
+    outbox,
+    dispatcher: deps.dispatcher,
+    bus: deps.bus,
+    clock: deps.clock,
+    log: child('cloud'),
+    dir: deps.paths.cloudDir,
+    version: deps.version,
+    embeddedEndpoint: () => localBroker.internalEndpoint(),
+    ...(cloudUrl !== undefined && cloudUrl !== '' ? { urlOverride: cloudUrl } : {}),
+    collectHealth,
+  });
   const modules: AgentModule[] = [
     new ConfigModule({ store: deps.config, bus: deps.bus, log: child('config') }),
     identity,
     outbox,
-    new SystemModule({ version: deps.version, clock: deps.clock, logRing: deps.logRing, collectStatus }),
+    new SystemModule({ version: deps.version, clock: deps.clock, logRing: deps.logRing, collectStatus, listCommands: () => deps.dispatcher.list() }),
     new ControlServer({ socketPath: deps.paths.controlSocket, dispatcher: deps.dispatcher, log: child('control') }),
+    localBroker,
+    cloud,
   ];
-  return { modules, identity, outbox };
+  return { modules, identity, outbox, localBroker, cloud };
 }
 
 export class Agent {
@@ -66,13 +96,13 @@ export class Agent {
   private constructor(deps: AgentDeps, options: AgentOptions) {
     this.deps = deps;
     this.#startedAt = deps.clock.now();
-    const built = buildModules(deps, () => this.status());
+    const built = buildModules(deps, () => this.status(), () => this.healthPayload());
     this.#modules = built.modules;
     this.identity = built.identity;
     this.outbox = built.outbox;
     this.supervisor = new Supervisor({
       modules: built.modules,
-      disabled: new Set(deps.config.get().modules.disabled),
+      disabled: new Set([...deps.config.get().modules.disabled, ...(deps.config.get().localBroker.enabled ? [] : ['local-broker'])]),
       log: deps.log.child({ module: 'supervisor' }),
       bus: deps.bus,
       clock: deps.clock,
@@ -96,7 +126,7 @@ export class Agent {
       // Called only when a command arrives, after `agent` below is assigned.
       unavailableReason: (owner) => agent.unavailableReason(owner),
     });
-    const agent: Agent = new Agent({ paths: options.paths, version: options.version, clock, log, logRing, bus, config, dispatcher }, options);
+    const agent: Agent = new Agent({ paths: options.paths, version: options.version, clock, log, logRing, bus, config, dispatcher, env: options.env ?? {} }, options);
     return agent;
   }
 
@@ -135,6 +165,29 @@ export class Agent {
     this.#lock = undefined;
     this.deps.log.info({ timedOut: result.timedOut }, 'agent stopped');
     return result;
+  }
+
+  /** The retained `health` message of the MQTT contract. */
+  async healthPayload(): Promise<HealthPayload> {
+    const s = await this.status();
+    let outbox: HealthPayload['outbox'] = { depth: 0, bytes: 0 };
+    try {
+      const stats = this.outbox.stats();
+      const age = stats.oldestTs ? Math.max(0, Math.round((this.deps.clock.now() - Date.parse(stats.oldestTs)) / 1000)) : undefined;
+      outbox = { depth: stats.depth, bytes: stats.bytes, ...(age !== undefined ? { oldestAgeSeconds: age } : {}) };
+    } catch {
+      // outbox closed: reported through its module state
+    }
+    return {
+      health: s.health,
+      modules: s.modules.map((m) => ({ name: m.name, state: m.state, health: m.health.level, ...(m.health.reason ? { reason: m.health.reason } : {}) })),
+      outbox,
+      uptimeSeconds: s.uptimeSeconds,
+      memory: s.memory,
+      version: s.version,
+      needsSetup: s.needsSetup,
+      ts: new Date(this.deps.clock.now()).toISOString(),
+    };
   }
 
   async status(): Promise<AgentStatus> {

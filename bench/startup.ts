@@ -12,7 +12,7 @@ async function oneStart(idleMs: number): Promise<{ startMs: number; rssMb: numbe
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'praxisbox-bench-start-'));
   try {
     const t0 = performance.now();
-    const proc = spawn(process.execPath, [cli, 'start'], { env: { ...process.env, PRAXISBOX_DATA_DIR: dir }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const proc = spawn(process.execPath, [cli, 'start'], { env: { ...process.env, PRAXISBOX_DATA_DIR: dir, PRAXISBOX_MQTT_PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
     const startMs = await new Promise<number>((resolve, reject) => {
       let out = '';
       proc.stdout.on('data', (c: Buffer) => {
@@ -69,6 +69,6 @@ export const bench: Bench = async ({ quick }) => {
       { what: 'start to "all modules started" ≤ 1.5 s', met: startMedian <= 1500 },
       { what: 'idle RSS ≤ 80 MB', met: rssMedian <= 80 },
     ],
-    notes: ['modules: config, identity, outbox, system, control (every module enabled, no devices attached)'],
+    notes: ['modules: config, identity, outbox, system, control, local-broker, cloud (connected to the embedded broker); no devices attached'],
   };
 };

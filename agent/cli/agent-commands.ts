@@ -48,6 +48,7 @@ async function runAgent(ctx: CliContext, configFile?: string): Promise<number> {
   const agent = await Agent.create({
     paths: ctx.paths(configFile),
     version: ctx.version,
+    env: ctx.io.env,
     ...(ctx.io.env['PRAXISBOX_LOG_LEVEL'] ? { logLevel: ctx.io.env['PRAXISBOX_LOG_LEVEL'] } : {}),
   });
   const log = agent.deps.log;

@@ -1,4 +1,5 @@
 import { Type, type Static, type TObject } from '@sinclair/typebox';
+import { CloudSection, LocalBrokerSection } from '../cloud/cloud-config.js';
 
 /**
  * The one configuration schema. TypeScript types, defaults (`default` on every field) and the
@@ -63,6 +64,8 @@ export const ConfigSchema = Type.Object(
     log: LogSection,
     outbox: OutboxSection,
     modules: ModulesSection,
+    cloud: CloudSection,
+    localBroker: LocalBrokerSection,
   },
   { additionalProperties: false },
 );

@@ -8,6 +8,7 @@ export interface Paths {
   identityFile: string;
   secretFile: string;
   outboxDir: string;
+  cloudDir: string;
   controlSocket: string;
   gdtRoot: string;
   spoolDir: string;
@@ -57,6 +58,7 @@ export function resolvePaths({ env, uid, homeDir }: PathEnv): Paths {
     identityFile: path.join(dataDir, 'identity.json'),
     secretFile: path.join(dataDir, 'device-secret'),
     outboxDir: path.join(dataDir, 'outbox'),
+    cloudDir: path.join(dataDir, 'cloud'),
     controlSocket: path.join(runtimeDir, 'control.sock'),
     gdtRoot: path.resolve(env[PATH_VARIABLES.gdtRoot] ?? path.join(dataDir, 'gdt')),
     spoolDir: path.resolve(env[PATH_VARIABLES.spoolDir] ?? path.join(dataDir, 'spool')),

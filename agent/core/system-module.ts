@@ -22,6 +22,7 @@ export interface SystemModuleDeps {
   logRing: LogRing;
   /** Collects the live status (supervisor snapshot etc.); provided by the agent assembly. */
   collectStatus: () => Promise<AgentStatus>;
+  listCommands: () => { name: string; owner: string; description: string }[];
 }
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
@@ -53,6 +54,10 @@ export class SystemModule implements AgentModule {
       ping: {
         description: 'Answers pong with the box time',
         handler: async () => ({ pong: true, time: new Date(this.#deps.clock.now()).toISOString(), version: this.#deps.version }),
+      },
+      'commands.list': {
+        description: 'Every command this box serves, with its module and description',
+        handler: async () => ({ commands: this.#deps.listCommands() }),
       },
       status: {
         description: 'Modules, health, outbox depth and versions',
