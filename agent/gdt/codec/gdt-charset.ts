@@ -29,34 +29,39 @@ export function hasUtf8Bom(bytes: Uint8Array): boolean {
 
 /**
  * Decodes a file that has 8-bit bytes (ASCII-only files read the same in every charset but DIN
- * 66003). The 9206 label wins unless the bytes contradict it: bytes that form valid UTF-8 are UTF-8
- * whatever the label says (measured: CrescNet's example2 is UTF-8 under 9206=3; in CP437 or Latin-1
- * German text such byte pairs practically never occur), and 8-bit bytes cannot be 7-bit DIN 66003.
- * Without a usable label GDT says CP437, but files written in Latin-1 without 9206 exist, so German
- * letters decide between the two (two-pass detection as in GNUmed).
+ * 66003). The 9206 label decides — missing means CP437, as GDT says — unless the bytes contradict it:
+ * bytes that are UTF-8 are read as UTF-8 whatever the label says (measured: CrescNet's example2 is
+ * UTF-8 under 9206=3), and 8-bit bytes cannot be 7-bit DIN 66003 (read as CP437 then).
  */
 export function decodeEightBit(bytes: Uint8Array, declared: GdtWriteCharset | undefined, latin1: string, bom: boolean): DecodedFile {
   const said = declared === undefined ? 'no 9206 (CP437)' : `9206 declares ${declared}`;
-  if (isUtf8(bytes)) {
+  if (bom || looksLikeUtf8(bytes)) {
     return { charset: 'utf-8', text: latin1, mismatch: bom ? 'the file starts with a UTF-8 byte order mark' : `${said}, but the bytes are UTF-8` };
   }
-  if (declared === 'cp437' || declared === 'iso-8859-1') return { charset: declared, text: decodeSingleByte(latin1, declared) };
-  // No label (or 7-bit, which 8-bit bytes contradict): decode as CP437 and count German letters on the way.
-  const counts = { cp437: 0, latin1: 0 };
-  const asCp437 = latin1.replace(HIGH_GLOBAL, (ch) => {
-    if (CP437_LETTERS.includes(ch)) counts.cp437++;
-    else if (LATIN1_LETTERS.includes(ch)) counts.latin1++;
-    return cp437Char(ch);
-  });
-  const guess: GdtWriteCharset = counts.latin1 > counts.cp437 ? 'iso-8859-1' : 'cp437';
-  const text = guess === 'cp437' ? asCp437 : decodeSingleByte(latin1, guess);
-  if (declared === '7bit') return { charset: guess, text, mismatch: `${said}, but the file has 8-bit bytes; read as ${guess}` };
-  return guess === 'cp437' ? { charset: guess, text } : { charset: guess, text, mismatch: `${said}, but the bytes are German letters in ${guess}` };
+  if (declared === 'iso-8859-1') return { charset: declared, text: decodeSingleByte(latin1, declared) };
+  const text = decodeSingleByte(latin1, 'cp437');
+  if (declared === '7bit') return { charset: 'cp437', text, mismatch: `${said}, but the file has 8-bit bytes; read as cp437` };
+  return { charset: 'cp437', text };
 }
 
-// German letters (äöüÄÖÜß and é) in each charset, as Latin-1 characters of the undecoded bytes.
-const CP437_LETTERS = '\x84\x94\x81\x8e\x99\x9a\xe1\x82';
-const LATIN1_LETTERS = '\xe4\xf6\xfc\xc4\xd6\xdc\xdf\xe9';
+/**
+ * Valid UTF-8 is not proof: CP437 "ßäö" (E1 84 94) is valid UTF-8 too. Mislabelled UTF-8 from a
+ * German practice holds Latin-1 letters (äöüß: C3 xx) or typographic marks (€ „ “ –), and nothing
+ * outside Latin and general punctuation; a chance byte pattern decodes to exotic code points.
+ */
+function looksLikeUtf8(bytes: Uint8Array): boolean {
+  if (!isUtf8(bytes)) return false;
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8');
+  let typical = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    const punctuation = c >= 0x2000 && c <= 0x20cf;
+    if (c > 0x24f && !punctuation) return false;
+    if ((c >= 0xa0 && c <= 0xff) || punctuation) typical = true;
+  }
+  return typical;
+}
 const HIGH_GLOBAL = /[\x80-\xff]/g;
 
 export { isAscii };
