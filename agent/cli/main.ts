@@ -5,6 +5,7 @@ import { readVersion } from '../core/version.js';
 import { isPraxisboxError } from '../core/errors.js';
 import { registerAgentCommands } from './agent-commands.js';
 import { registerConfigCommands } from './config-commands.js';
+import { registerCloudSimCommands } from './cloud-sim-commands.js';
 
 /** Exit codes of every `praxisbox` command (documented in README). */
 export const Exit = {
@@ -58,6 +59,7 @@ export async function runCli(argv: string[], io: CliIo = { stdout: process.stdou
     });
   registerAgentCommands(program, ctx);
   registerConfigCommands(program, ctx);
+  registerCloudSimCommands(program, ctx);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {

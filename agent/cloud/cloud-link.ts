@@ -109,6 +109,7 @@ export class CloudLinkModule implements AgentModule {
     this.#deps.bus.on(this.name, 'outbox.appended', () => this.#drain?.notify());
     this.#deps.bus.on(this.name, 'module.state', () => this.#healthSoon());
     this.#deps.bus.on(this.name, 'outbox.pressure', () => this.#healthSoon());
+    this.#deps.bus.on(this.name, 'config.changed', () => this.#healthSoon());
     this.#abort = new AbortController();
     this.#loop = this.#connectLoop(this.#abort.signal);
   }
