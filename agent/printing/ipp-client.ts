@@ -202,7 +202,10 @@ export class IppClient {
       return this.#call(operation, build, x);
     }
     this.#deps.log?.debug({ operation, status: response.code, ms: this.#clock.now() - started }, 'ipp request');
-    if (!isSuccessful(response.code)) throw errorForStatus(response.code, operation, { jobOperation: x.jobOperation ?? false, requestComplete: true });
+    if (!isSuccessful(response.code)) {
+      const unsupported = groupAttributes(response, 'unsupported').map((a) => a.name);
+      throw errorForStatus(response.code, operation, { jobOperation: x.jobOperation ?? false, requestComplete: true, unsupported });
+    }
     return response;
   }
 }

@@ -80,8 +80,18 @@ export function isRetryable(err: unknown): boolean {
   return err instanceof PrintError && err.retryable;
 }
 
+export interface StatusContext {
+  jobOperation: boolean;
+  requestComplete: boolean;
+  /** Names from the response's unsupported-attributes group (RFC 8011 §4.1.7). */
+  unsupported?: readonly string[];
+}
+
 /** Maps a non-successful IPP status to a failure reason (RFC 8011 §B status code meanings). */
-export function failureForStatus(code: number, context: { jobOperation: boolean }): PrintFailure {
+export function failureForStatus(code: number, context: Omit<StatusContext, 'requestComplete'>): PrintFailure {
+  // Measured: ippeveprinter (CUPS 2.4) answers a format it lacks with attributes-or-values-not-
+  // supported and lists document-format as unsupported, not with document-format-not-supported.
+  if (code === StatusCode['client-error-attributes-or-values-not-supported'] && context.unsupported?.includes('document-format')) return 'pdf-not-supported';
   switch (code) {
     case StatusCode['server-error-busy']:
       return 'busy';
@@ -110,16 +120,17 @@ export function failureForStatus(code: number, context: { jobOperation: boolean 
   }
 }
 
-export function errorForStatus(code: number, operation: string, context: { jobOperation: boolean; requestComplete: boolean }): PrintError {
+export function errorForStatus(code: number, operation: string, context: StatusContext): PrintError {
   const keyword = statusKeyword(code);
   const reason = failureForStatus(code, context);
+  const unsupported = context.unsupported ?? [];
   const what =
     reason === 'pdf-not-supported'
       ? `printer does not accept PDF (${operation} answered ${keyword})`
       : reason === 'busy'
         ? `printer is busy with another job (${operation} answered ${keyword}); try again later`
-        : `printer answered ${operation} with ${keyword}`;
-  return new PrintError(reason, what, { ippStatus: keyword, requestComplete: context.requestComplete });
+        : `printer answered ${operation} with ${keyword}${unsupported.length > 0 ? ` (unsupported: ${unsupported.join(', ')})` : ''}`;
+  return new PrintError(reason, what, { ippStatus: keyword, requestComplete: context.requestComplete, ...(unsupported.length > 0 ? { details: { unsupported } } : {}) });
 }
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ECONNABORTED', 'ENETDOWN']);
