@@ -29,7 +29,7 @@ const dir = fixture('gdt-public');
 const samples = fs
   .readdirSync(dir)
   .filter((f) => !f.startsWith('LICENSE') && !f.endsWith('.md'))
-  .map((f) => fs.readFileSync(`${dir}/${f}`));
+  .map((f): Buffer => fs.readFileSync(`${dir}/${f}`));
 samples.push(
   writeGdt([{ fields: [{ id: '8000', value: '6310' }, { id: '9206', value: '1' }, { id: '3101', value: 'Müller' }, { id: '6220', value: 'Größe §3' }] }]),
   writeGdt([{ fields: [{ id: '8000', value: '6302' }, { id: '9206', value: '3' }, { id: '6227', value: '5 € „ok“' }, { id: '6305', value: 'C:\\GDT\\a.pdf' }] }]),
@@ -45,7 +45,10 @@ function mutate(rnd: () => number): Buffer {
   const b = Buffer.from(base);
   switch (int(8)) {
     case 0: // bit flips
-      for (let k = 1 + int(8); k > 0; k--) if (b.length > 0) b[int(b.length)] ^= 1 << int(8);
+      for (let k = 1 + int(8); k > 0; k--) {
+        const i = int(b.length);
+        if (i < b.length) b[i] = (b[i] ?? 0) ^ (1 << int(8));
+      }
       return b;
     case 1: // interesting bytes
       for (let k = 1 + int(6); k > 0; k--) if (b.length > 0) b[int(b.length)] = INTERESTING[int(INTERESTING.length)] as number;
