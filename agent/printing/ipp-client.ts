@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import { isPraxisboxError, ErrorCode } from '../core/errors.js';
 import { sleep, systemClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
@@ -10,6 +9,7 @@ import { encodeMessage } from './ipp/encode.js';
 import type { IppMessage, IppResponse, IppVersion } from './ipp/ipp-value.js';
 import { cancelJobRequest, getJobAttributesRequest, getPrinterAttributesRequest, printJobRequest, validateJobRequest, type RequestTarget } from './ipp/requests.js';
 import { StatusCode, isSuccessful } from './ipp/status-codes.js';
+import type { DocumentSource } from './document-upload.js';
 import { IppTransport, type PrinterEndpoint } from './ipp-transport.js';
 import { PrintError, errorForStatus } from './print-error.js';
 import { jobTemplateAttributes, type PrintTicket } from './print-ticket.js';
@@ -47,9 +47,12 @@ export interface IppClientDeps {
 }
 
 export interface PrintJobInput {
-  /** Streamed, never buffered whole. A retry needs a fresh stream: open the file again. */
-  document: Readable | AsyncIterable<Uint8Array>;
-  /** Exact size when known (a file): sent as Content-Length; otherwise chunked. */
+  /**
+   * `{ path }` (the queue's spool file) is preferred: sized, re-readable, sent with bounded memory.
+   * Streams are piped as they come; a retry then needs a fresh stream.
+   */
+  document: DocumentSource;
+  /** Exact size of a stream when known: sent as Content-Length; otherwise chunked. Files know theirs. */
   documentLength?: number;
   ticket?: PrintTicket;
   /** Names may identify a patient: wrapped so no log line shows them. */

@@ -1,7 +1,6 @@
 import http from 'node:http';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { invalidInput } from '../core/errors.js';
+import { openDocument, type DocumentSource, type OpenedDocument } from './document-upload.js';
 import { PrintError, errorForSystem } from './print-error.js';
 import { TrustingAgent, type TlsTrust } from './tls-trust.js';
 
@@ -24,7 +23,7 @@ export interface IppExchange {
   /** Name used in error messages (the IPP operation). */
   operation: string;
   message: Buffer;
-  document?: Readable | AsyncIterable<Uint8Array>;
+  document?: DocumentSource;
   /** Exact document size in bytes when known: sent as Content-Length instead of chunked encoding. */
   documentLength?: number;
   timeoutMs: number;
@@ -105,25 +104,31 @@ export class IppTransport {
   async #once(x: IppExchange, isRetry: boolean): Promise<Buffer> {
     const timeout = AbortSignal.timeout(x.timeoutMs);
     const signal = x.signal ? AbortSignal.any([timeout, x.signal]) : timeout;
+    const doc = x.document ? await openDocument(x.document, x.documentLength) : undefined;
+    try {
+      return await this.#send(x, isRetry, doc, timeout, signal);
+    } finally {
+      await doc?.close().catch(() => undefined);
+    }
+  }
+
+  async #send(x: IppExchange, isRetry: boolean, doc: OpenedDocument | undefined, timeout: AbortSignal, signal: AbortSignal): Promise<Buffer> {
     const headers: http.OutgoingHttpHeaders = { 'Content-Type': 'application/ipp', Accept: 'application/ipp' };
     if (this.#authorization) headers['Authorization'] = this.#authorization;
-    if (!x.document) headers['Content-Length'] = x.message.length;
-    else if (x.documentLength !== undefined) headers['Content-Length'] = x.message.length + x.documentLength;
+    if (!doc) headers['Content-Length'] = x.message.length;
+    else if (doc.length !== undefined) headers['Content-Length'] = x.message.length + doc.length;
     // A long upload on a pooled socket the printer may just be closing cannot be replayed, so
     // documents always go over a new connection; queries reuse one (ipptool does the same).
-    const agent = x.document || isRetry ? this.#fresh : this.#pooled;
+    const agent = doc || isRetry ? this.#fresh : this.#pooled;
     const req = http.request({ host: this.#target.host, port: this.#target.port, path: this.#target.path, method: 'POST', headers, agent, signal });
     req.setTimeout(this.#options.idleTimeoutMs, () => req.destroy(Object.assign(new Error('idle'), { code: 'ETIMEDOUT' })));
 
     let requestComplete = false;
-    let documentError: unknown;
     const response = this.#readResponse(req, x.operation, () => requestComplete);
     const send = (async () => {
       req.write(x.message);
-      if (x.document) {
-        const source = x.document instanceof Readable ? x.document : Readable.from(x.document, { objectMode: false });
-        source.once('error', (e) => (documentError ??= e));
-        await pipeline(source, req);
+      if (doc) {
+        await doc.send(req);
       } else {
         await new Promise<void>((resolve, reject) => req.end((err?: Error | null) => (err ? reject(err) : resolve())));
       }
@@ -140,8 +145,8 @@ export class IppTransport {
     } catch (err) {
       const sendFailure = await Promise.race([sent, new Promise((r) => setTimeout(r, 0, undefined))]);
       req.destroy();
-      if (documentError !== undefined) {
-        throw new PrintError('document-unreadable', 'the document stream failed while sending', { cause: documentError, requestComplete: false });
+      if (doc?.failure !== undefined) {
+        throw new PrintError('document-unreadable', 'the document could not be read while sending', { cause: doc.failure, requestComplete: false });
       }
       if (x.signal?.aborted) throw new PrintError('aborted', `${x.operation} was aborted by the caller`, { cause: x.signal.reason, requestComplete });
       if (timeout.aborted) throw new PrintError('timeout', `printer did not complete ${x.operation} within ${x.timeoutMs} ms`, { requestComplete });

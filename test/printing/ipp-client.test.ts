@@ -79,6 +79,16 @@ t.test('a size the tray cannot take is rejected, not printed on other paper', as
   await expectPrintError(t, client.printJob({ document: Readable.from([pdf]), ticket, fidelity: false }), { reason: 'option-not-supported' });
 });
 
+t.test('a document given by path: sized from the file, byte-identical; a missing file fails before sending', async (t) => {
+  const pdf = pdfWithPages(7);
+  const file = `${printer.jobsDir}/../seven.pdf`;
+  fs.writeFileSync(file, pdf);
+  const job = await client.printJob({ document: { path: file }, ticket: { tray: 'main' } });
+  const seen = await printer.capturedJob(job.jobId);
+  t.equal(await sha256File(seen.documentPath), sha256(pdf));
+  await expectPrintError(t, client.printJob({ document: { path: `${file}.missing` } }), { reason: 'document-unreadable', retryable: false, code: 'InvalidInput', requestComplete: false });
+});
+
 t.test('an async iterable document and the printer default tray', async (t) => {
   const pdf = pdfWithPages(3);
   async function* chunks(): AsyncGenerator<Uint8Array> {
