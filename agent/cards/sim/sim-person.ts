@@ -12,7 +12,7 @@ const IsoDate = (def: string, description: string) => Type.String({ default: def
 export const SimPersonSchema = Type.Object(
   {
     insuranceNumber: Type.String({
-      default: 'T197412350',
+      default: 'T197412356',
       pattern: '^[A-Z][0-9]{9}$',
       description: 'Versicherten-ID (eGK) — letter, 8 digits, check digit; KVK cards print it as well',
     }),
