@@ -110,7 +110,7 @@ export class IppClient {
   async getCapabilities(signal?: AbortSignal): Promise<PrinterCapabilities> {
     const response = await this.getPrinterAttributes({ requestedAttributes: CAPABILITY_ATTRIBUTES, signal });
     const value = parseCapabilities(response);
-    // Printers that list their IPP versions and lack 2.0 get 1.1 from the start (RFC 8011 §5.4.14).
+    // Printers that list their IPP versions and lack 2.0 get 1.1 from the start (ipp-versions-supported, RFC 8011 §5.4).
     if (value.ippVersions.length > 0 && !value.ippVersions.includes('2.0') && value.ippVersions.includes('1.1')) this.#version = { major: 1, minor: 1 };
     this.#capabilities = { value, at: this.#clock.now() };
     return value;

@@ -11,11 +11,11 @@ import { TrustingAgent, type TlsTrust } from './tls-trust.js';
  */
 
 export interface PrinterEndpoint {
-  /** `ipp://host[:port]/path` or `ipps://…` (default port 631 for both, RFC 8010 §4 / RFC 7472). */
+  /** `ipp://host[:port]/path` or `ipps://…` (default port 631 for both: RFC 3510, RFC 7472). */
   uri: string;
   /** Required for ipps://; ignored for ipp://. */
   tls?: TlsTrust;
-  /** HTTP Basic credentials, sent with every request (RFC 8010 §4.1 allows Basic over TLS). */
+  /** HTTP Basic credentials, sent with every request (use ipps: Basic itself is cleartext). */
   auth?: { username: string; password: string };
 }
 

@@ -83,7 +83,7 @@ export function isRetryable(err: unknown): boolean {
 export interface StatusContext {
   jobOperation: boolean;
   requestComplete: boolean;
-  /** Names from the response's unsupported-attributes group (RFC 8011 §4.1.7). */
+  /** Names from the response's unsupported-attributes group (RFC 8011 §4.1). */
   unsupported?: readonly string[];
 }
 

@@ -55,7 +55,7 @@ export type ProblemKind = 'paper-out' | 'paper-low' | 'jam' | 'offline' | 'door-
 
 export interface PrinterProblem {
   kind: ProblemKind;
-  /** From the keyword suffix (RFC 8011 §5.4.12); no suffix means error. */
+  /** From the keyword suffix (RFC 8011 §5.4, printer-state-reasons); no suffix means error. */
   severity: 'error' | 'warning' | 'report';
   /** The printer-state-reasons keyword as sent, e.g. `media-empty-error`. */
   keyword: string;

@@ -61,7 +61,7 @@ export const ValueTag = {
   naturalLanguage: 0x48,
   mimeMediaType: 0x49,
   memberAttrName: 0x4a,
-  /** The next four octets of the value hold the real tag (RFC 8010 §3.5.2); kept opaque here. */
+  /** Reserved for extending the tag space beyond one octet (RFC 8010 §3.5.2); carried opaque here. */
   extension: 0x7f,
 } as const;
 
@@ -85,7 +85,7 @@ export const Operation = {
 } as const;
 export type OperationName = keyof typeof Operation;
 
-/** Job states (RFC 8011 §5.3.7). 7, 8 and 9 are terminal. */
+/** Job states (RFC 8011 §5.3, job-state). 7, 8 and 9 are terminal. */
 export const JobState = {
   pending: 3,
   'pending-held': 4,
@@ -105,7 +105,7 @@ export function isTerminalJobState(state: JobStateName): boolean {
   return state === 'canceled' || state === 'aborted' || state === 'completed';
 }
 
-/** Printer states (RFC 8011 §5.4.11). */
+/** Printer states (RFC 8011 §5.4, printer-state). */
 export const PrinterState = { idle: 3, processing: 4, stopped: 5 } as const;
 export type PrinterStateName = keyof typeof PrinterState;
 const PRINTER_STATE_BY_VALUE = new Map<number, PrinterStateName>(Object.entries(PrinterState).map(([k, v]) => [v, k as PrinterStateName]));

@@ -41,7 +41,7 @@ class Reader {
     this.need(1, what);
     return this.buf.readUInt8(this.pos++);
   }
-  /** Lengths are SIGNED-SHORT (RFC 8010 §3.1.1); a negative one cannot be honoured. */
+  /** Lengths are SIGNED-SHORT (RFC 8010 §3); a negative one cannot be honoured. */
   length(what: string): number {
     this.need(2, what);
     const n = this.buf.readInt16BE(this.pos);

@@ -19,7 +19,7 @@ const OUT_OF_BAND_TAG = {
   'admin-define': ValueTag.adminDefine,
 } as const;
 
-/** Tag and maximum octets per string syntax (RFC 8011 §5.1.2–5.1.10). */
+/** Tag and maximum octets per string syntax (RFC 8011 §5.1). */
 const STRING_SYNTAX: Record<StringSyntax, { tag: number; max: number }> = {
   textWithoutLanguage: { tag: ValueTag.textWithoutLanguage, max: 1023 },
   nameWithoutLanguage: { tag: ValueTag.nameWithoutLanguage, max: 255 },

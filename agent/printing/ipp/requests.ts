@@ -40,7 +40,7 @@ export const JOB_STATUS_ATTRIBUTES = [
   'job-media-sheets-completed',
 ] as const;
 
-/** Names are at most 255 octets (RFC 8011 §5.1.3); job names are cut on a UTF-8 character boundary. */
+/** Names are at most 255 octets (RFC 8011 §5.1); job names are cut on a UTF-8 character boundary. */
 export function truncateName(value: string, maxBytes = 255): string {
   const bytes = Buffer.from(value, 'utf8');
   if (bytes.length <= maxBytes) return value;
