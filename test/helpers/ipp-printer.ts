@@ -110,7 +110,7 @@ async function makeCertificate(dir: string): Promise<{ pem: string; fingerprint:
  * tried: pam_start ignores it and falls back to `other`), so the test service is a uniquely named
  * file in /etc/pam.d, removed again on stop. pam_exec hands the password to a script on stdin.
  */
-async function installPamService(dir: string, auth: { username: string; password: string }): Promise<{ service: string; remove: () => Promise<void> }> {
+async function installPamService(dir: string, auth: { username: string; password: string }): Promise<{ service: string; file: string; remove: () => Promise<void> }> {
   const service = `praxisbox-test-${randomBytes(6).toString('hex')}`;
   const check = path.join(dir, 'pam-check.sh');
   await fs.writeFile(check, `#!/bin/sh\nread -r pw\n[ "$PAM_USER" = ${shellQuote(auth.username)} ] && [ "$pw" = ${shellQuote(auth.password)} ]\n`, { mode: 0o700 });
@@ -120,7 +120,7 @@ async function installPamService(dir: string, auth: { username: string; password
   } catch (err) {
     throw new PeerUnavailable(`cannot install a PAM service in /etc/pam.d (${(err as NodeJS.ErrnoException).code ?? 'error'}): Basic auth tests need root`);
   }
-  return { service, remove: () => fs.rm(file, { force: true }) };
+  return { service, file, remove: () => fs.rm(file, { force: true }) };
 }
 
 async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
@@ -169,6 +169,18 @@ function stopPid(pid: number | undefined, child?: ChildProcess): Promise<void> {
   });
 }
 
+/**
+ * A test process killed by tap's timeout runs no teardown, and neither the forked dbus-daemon nor
+ * ippeveprinter would notice: a detached shell polls this process and ends the peers by PID when
+ * it is gone. A normal stop ends the watchdog first.
+ */
+function startWatchdog(pids: number[], paths: string[]): () => Promise<void> {
+  const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill ${pids.join(' ')} 2>/dev/null; sleep 1; rm -rf ${paths.map(shellQuote).join(' ')}`;
+  const dog = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' });
+  dog.unref();
+  return () => stopPid(dog.pid, dog);
+}
+
 export async function startIppPrinter(o: IppPrinterOptions = {}): Promise<IppPrinter> {
   const { dir, cleanup } = await tempDir('praxisbox-ipp-');
   const cleanups: Array<() => Promise<void>> = [cleanup];
@@ -196,8 +208,10 @@ export async function startIppPrinter(o: IppPrinterOptions = {}): Promise<IppPri
       cert = await makeCertificate(certDir);
       args.push('-K', certDir);
     }
+    let pamFile: string | undefined;
     if (o.auth) {
       const pam = await installPamService(dir, o.auth);
+      pamFile = pam.file;
       cleanups.push(pam.remove);
       args.push('-A', '--pam-service', pam.service);
     }
@@ -213,6 +227,7 @@ export async function startIppPrinter(o: IppPrinterOptions = {}): Promise<IppPri
     const pid = child.pid;
     if (pid === undefined) throw new Error('ippeveprinter did not start');
     cleanups.push(() => stopPid(pid, child));
+    cleanups.push(startWatchdog([busPid, pid], [dir, ...(pamFile ? [pamFile] : [])]));
     await waitForPort(port, child, 15_000);
 
     const uri = `ipp://localhost:${port}/ipp/print`;
