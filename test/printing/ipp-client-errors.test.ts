@@ -9,7 +9,7 @@ import { decodeMessage } from '../../agent/printing/ipp/decode.js';
 import { encodeMessage } from '../../agent/printing/ipp/encode.js';
 import { attribute, enumValue, integer, mimeMediaType, type IppMessage } from '../../agent/printing/ipp/ipp-value.js';
 import { printJobRequest } from '../../agent/printing/ipp/requests.js';
-import { errorForStatus } from '../../agent/printing/print-error.js';
+import { PrintError, errorForStatus } from '../../agent/printing/print-error.js';
 import { freePort, startIppPrinter } from '../helpers/ipp-printer.js';
 import { pdfWithPages } from '../helpers/test-pdf.js';
 import { expectPrintError } from './expect-print-error.js';
@@ -108,6 +108,34 @@ t.test('garbage, truncated and mismatched answers are protocol errors, not crash
     client.close();
     t.comment(label);
   }
+});
+
+t.test('through the whole client: 300 truncated or garbage answers end in PrintErrors', async (t) => {
+  const real = answer(1, 0, [{ name: 'printer', tag: 4, attributes: [attribute('document-format-supported', mimeMediaType('application/pdf'))] }]);
+  let n = 0;
+  const uri = await fakePrinter(t, (req, res) => {
+    n++;
+    const body = Buffer.from(real);
+    body.writeInt32BE(req.requestId, 4);
+    // Alternate truncations and byte flips; every fifth is pure noise.
+    const out = n % 5 === 0 ? Buffer.from(Array.from({ length: n % 40 }, (_, i) => (i * 37 + n) & 0xff)) : n % 2 ? body.subarray(0, n % body.length) : Buffer.from(body.map((b, i) => (i === 8 + (n % (body.length - 8)) ? b ^ 0x5a : b)));
+    res.writeHead(200).end(out);
+  });
+  const client = new IppClient({ printer: { uri } });
+  t.teardown(() => client.close());
+  const outcomes = new Map<string, number>();
+  for (let i = 0; i < 300; i++) {
+    let key: string;
+    try {
+      await client.getCapabilities();
+      key = 'ok';
+    } catch (err) {
+      key = err instanceof PrintError ? err.reason : `untyped ${String(err)}`;
+    }
+    outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+  }
+  t.same([...outcomes.keys()].filter((k) => k !== 'ok' && k !== 'protocol' && k !== 'rejected'), [], `only typed outcomes: ${JSON.stringify([...outcomes])}`);
+  t.ok((outcomes.get('protocol') ?? 0) > 100);
 });
 
 t.test('HTTP-level refusals', async (t) => {
