@@ -100,7 +100,10 @@ async function makeCertificate(dir: string): Promise<{ pem: string; fingerprint:
     'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
     '-keyout', path.join(dir, 'localhost.key'), '-out', path.join(dir, 'localhost.crt'), '-days', '2',
     '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-  ]);
+  ]).catch((err: NodeJS.ErrnoException) => {
+    // Debian marks openssl "optional": say what is missing instead of a bare ENOENT.
+    throw err.code === 'ENOENT' ? new Error('the openssl command is missing (Debian package openssl): needed for the ipps test certificate') : err;
+  });
   const pem = await fs.readFile(path.join(dir, 'localhost.crt'), 'utf8');
   return { pem, fingerprint: new X509Certificate(pem).fingerprint256 };
 }
