@@ -89,6 +89,8 @@ export class Agent {
   readonly supervisor: Supervisor;
   readonly identity: IdentityModule;
   readonly outbox: OutboxModule;
+  readonly localBroker: LocalBrokerModule;
+  readonly cloud: CloudLinkModule;
   readonly #startedAt: number;
   readonly #modules: AgentModule[];
   #lock: { release: () => Promise<void> } | undefined;
@@ -100,6 +102,8 @@ export class Agent {
     this.#modules = built.modules;
     this.identity = built.identity;
     this.outbox = built.outbox;
+    this.localBroker = built.localBroker;
+    this.cloud = built.cloud;
     this.supervisor = new Supervisor({
       modules: built.modules,
       disabled: new Set([...deps.config.get().modules.disabled, ...(deps.config.get().localBroker.enabled ? [] : ['local-broker'])]),

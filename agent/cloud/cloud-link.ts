@@ -269,7 +269,7 @@ export class CloudLinkModule implements AgentModule {
     if (result?.state === 'failed') this.#deps.log.warn({ blob: result.id, reason: result.reason }, `command chunks dropped: ${result.reason}`);
     if (result?.state === 'complete' && result.topic.startsWith('cmd/')) {
       // A re-assembled command is answered on res/{id}: chunks carry no response topic.
-      await this.#runner?.accept(result.topic.slice(4), result.payload, {});
+      await this.#runner?.accept(result.topic.slice(4), result.payload, {}, true);
     }
   }
 

@@ -41,8 +41,11 @@ export class CommandRunner {
     return { ...this.#stats, running: this.#running, journal: this.#deps.journal.size };
   }
 
-  /** Called before the PUBACK: returns once the command is safely journaled (or answered as invalid). */
-  async accept(name: string, payload: Buffer, props: IncomingProps): Promise<void> {
+  /**
+   * Called before the PUBACK: returns once the command is safely journaled (or answered as invalid).
+   * Payloads re-assembled from chunks may exceed the single-message limit (that is what chunks are for).
+   */
+  async accept(name: string, payload: Buffer, props: IncomingProps, fromChunks = false): Promise<void> {
     const route = (id: string | null): ReplyRoute =>
       props.responseTopic
         ? { topic: props.responseTopic, ...(props.correlationData ? { correlationData: props.correlationData.toString('base64') } : {}) }
@@ -53,11 +56,11 @@ export class CommandRunner {
       this.#sendLater(route(id), { id, status: 'error', error: { code, message } });
     };
 
-    if (payload.length > this.#deps.maxMessageBytes) {
-      return reject(null, ErrorCode.InvalidInput, `payload of ${payload.length} bytes exceeds the limit of ${this.#deps.maxMessageBytes}; send it in chunks`);
-    }
     const parsed = parseJson(payload);
     const id = typeof (parsed as { id?: unknown } | undefined)?.id === 'string' && COMMAND_ID.test((parsed as { id: string }).id) ? (parsed as { id: string }).id : null;
+    if (!fromChunks && payload.length > this.#deps.maxMessageBytes) {
+      return reject(id, ErrorCode.InvalidInput, `payload of ${payload.length} bytes exceeds the limit of ${this.#deps.maxMessageBytes}; send it in chunks`);
+    }
     if (parsed === undefined) return reject(id, ErrorCode.InvalidInput, 'payload is not JSON');
     const checked = checkCommand(parsed);
     if (!checked.ok) return reject(id, ErrorCode.InvalidInput, `payload does not match the command schema: ${checked.problems.join('; ')}`);

@@ -41,6 +41,10 @@ export interface CloudSimOptions {
   /** 5, 4, or undefined = try 5 and fall back to 3.1.1 (the embedded broker speaks 3.1.1 only). */
   protocolVersion?: 4 | 5;
   maxMessageBytes?: number;
+  /** Watch only this box (a local-broker user may read only its own box's topics). */
+  boxId?: string;
+  /** A fixed client id with a persistent session: events published while the sim is away are kept by the broker. */
+  clientId?: string;
 }
 
 export interface BoxView {
@@ -71,6 +75,8 @@ export class CloudSim {
   readonly maxMessageBytes: number;
   readonly protocolVersion: 4 | 5;
   chunkFailures: string[] = [];
+  /** Replies to commands whose id could not be read (not JSON): the box answers them on res/_invalid. */
+  invalidReplies: CommandResponse[] = [];
 
   private constructor(client: MqttClient, protocolVersion: 4 | 5, maxMessageBytes: number) {
     this.#client = client;
@@ -85,8 +91,8 @@ export class CloudSim {
     for (const protocolVersion of versions) {
       const options: IClientOptions = {
         protocolVersion,
-        clientId: `cloud-sim-${randomBytes(5).toString('hex')}`,
-        clean: true,
+        clientId: opts.clientId ?? `cloud-sim-${randomBytes(5).toString('hex')}`,
+        clean: opts.clientId === undefined,
         reconnectPeriod: 0,
         connectTimeout: 5_000,
         ...(opts.username !== undefined ? { username: opts.username } : {}),
@@ -98,10 +104,10 @@ export class CloudSim {
         // Once connected, ride out broker restarts (the outage tests restart it).
         client.options.reconnectPeriod = 1_000;
         const sim = new CloudSim(client, protocolVersion, opts.maxMessageBytes ?? 256 * 1024);
-        await client.subscribeAsync(
-          [`${TOPIC_PREFIX}/+/state`, `${TOPIC_PREFIX}/+/health`, `${TOPIC_PREFIX}/+/evt/#`, `${TOPIC_PREFIX}/+/evt-chunk`, `${TOPIC_PREFIX}/+/config/reported`, `${TOPIC_PREFIX}/+/res/#`, sim.#replyTopic],
-          { qos: 1 },
-        );
+        const box = opts.boxId ?? '+';
+        const topics = ['state', 'health', 'evt/#', 'evt-chunk', 'config/reported', 'res/#'].map((t) => `${TOPIC_PREFIX}/${box}/${t}`);
+        // Subscriptions the broker refuses (a restricted local-broker user) are skipped, not fatal.
+        await new Promise<void>((resolve) => client.subscribe([...topics, sim.#replyTopic], { qos: 1 }, () => resolve()));
         return sim;
       } catch (err) {
         lastError = err;
@@ -211,6 +217,7 @@ export class CloudSim {
       }
     } else if (parsed.rest.startsWith('res/')) {
       const checked = checkResponse(body);
+      if (checked.ok && checked.value.id === null) this.invalidReplies.push(checked.value);
       if (!checked.ok || checked.value.id === null) return;
       const key = `r:${parsed.boxId}:${checked.value.id}`;
       this.#pending.get(key)?.(checked.value);
