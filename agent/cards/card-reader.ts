@@ -1,4 +1,4 @@
-import { AID_HCA, AID_KVK, AID_KVK_OLD, EGK_FILES, SHORT_READ_MAX, SW } from './apdu.js';
+import { AID_HCA, AID_KVK, AID_KVK_OLD, AID_MF, EGK_FILES, SHORT_READ_MAX, SW, type ResponseApdu } from './apdu.js';
 import { CardErrorCode, CardReadError } from './card-errors.js';
 import { CardIo, isData, unreadable, type ApduMode, type CardChannel } from './card-channel.js';
 import { readEgkFiles } from './egk-reader.js';
@@ -39,8 +39,7 @@ export async function readCard(channel: CardChannel, options: ReadCardOptions): 
   const v2 = await io.readSfi(EGK_FILES.version2.sfi, 0, SHORT_READ_MAX);
   if (await io.selectApplication(AID_HCA)) {
     options.onDetected?.('egk');
-    const version2: Version2 = isData(v2.sw) ? parseVersion2(v2.data) : { generation: v2.sw === SW.fileNotFound ? 'G1' : 'unknown' };
-    return readEgk(io, version2, options);
+    return readEgk(io, v2, options);
   }
   if ((await io.selectApplication(AID_KVK)) || (await io.selectApplication(AID_KVK_OLD))) {
     options.onDetected?.('kvk');
@@ -50,8 +49,22 @@ export async function readCard(channel: CardChannel, options: ReadCardOptions): 
   throw new CardReadError(CardErrorCode.unsupported, 'neither an eGK nor a KVK: no known application on the card');
 }
 
-async function readEgk(io: CardIo, version2: Version2, options: ReadCardOptions): Promise<CardReadOutcome> {
+/**
+ * "File not found" for EF.Version2 means a G1 card — or a card that was not reset since someone else
+ * selected DF.HCA: then the MF is selected explicitly and the file read once more.
+ */
+async function generationOf(io: CardIo, first: ResponseApdu): Promise<Version2> {
+  if (isData(first.sw)) return parseVersion2(first.data);
+  if (first.sw !== SW.fileNotFound) return { generation: 'unknown' };
+  if (!(await io.selectApplication(AID_MF))) return { generation: 'unknown' };
+  const again = await io.readSfi(EGK_FILES.version2.sfi, 0, SHORT_READ_MAX);
+  if (isData(again.sw)) return parseVersion2(again.data);
+  return { generation: again.sw === SW.fileNotFound ? 'G1' : 'unknown' };
+}
+
+async function readEgk(io: CardIo, v2: ResponseApdu, options: ReadCardOptions): Promise<CardReadOutcome> {
   const files = await readEgkFiles(io, { apduMode: options.apduMode, retries: options.retries });
+  const version2 = await generationOf(io, v2);
   const limits = options.xmlLimits ?? DEFAULT_XML_LIMITS;
   const maxInflated = options.maxInflatedBytes ?? MAX_INFLATED_BYTES;
   const pd = parsePersonalData(parseVsdXml(inflateVsd(files.pd, 'EF.PD', maxInflated), 'EF.PD', limits));

@@ -37,6 +37,8 @@ export interface CardSessionDeps {
   today: () => string;
   /** Start of the measured read time (the insertion notice or the command). */
   startedAt: number;
+  /** Told the card type as soon as it is known (for status views). */
+  onDetected?: (type: DetectedCardType) => void;
 }
 
 export type SessionOutcome =
@@ -100,6 +102,7 @@ export async function runCardSession(deps: CardSessionDeps): Promise<SessionOutc
       today: deps.today(),
       onDetected: (type) => {
         cardType = type;
+        deps.onDetected?.(type);
         announce();
       },
     });

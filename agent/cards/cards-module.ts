@@ -186,6 +186,9 @@ export class CardsModule implements AgentModule {
       sink,
       today: () => localIsoDate(this.#deps.clock.now()),
       startedAt: opts.startedAt,
+      onDetected: (type) => {
+        entry.cardType = type;
+      },
     });
     entry.cardType = outcome.cardType;
     entry.state = outcome.kind;

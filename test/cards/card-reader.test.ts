@@ -74,6 +74,20 @@ t.test('eGK v5.2 (GKV): every field, generation, status, seven APDUs with short 
   ]);
 });
 
+t.test('generation: a card not reset since DF.HCA was selected is asked again in its MF; G1 has no EF.Version2', async (t) => {
+  const card = virtualCard('egk', { person });
+  const channel = memoryChannel(card);
+  await readCard(channel, base);
+  const again = await readCard(channel, base);
+  t.equal(again.record.card.generation, 'G2.1');
+  t.equal(again.apdus, 9, 'SELECT MF and READ EF.Version2 once more');
+  const g1 = virtualCard('egk', { person });
+  g1.image.mf.length = 0;
+  const old = await readCard(memoryChannel(g1), base);
+  t.equal(old.record.card.generation, 'G1');
+  t.equal(old.record.card.objectSystemVersion, undefined);
+});
+
 t.test('extended length: the same card in five APDUs; auto mode probes and remembers', async (t) => {
   const ext = await read('egk', { apduMode: 'extended' });
   t.equal(ext.outcome.apdus, 5);

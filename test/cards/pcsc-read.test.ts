@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import t from 'tap';
 import { startPcscd, VPCD_READERS } from '../helpers/pcscd.js';
 import { tempDir } from '../helpers/fixtures.js';
@@ -11,6 +12,8 @@ import { virtualCard, type VirtualCardType } from '../../agent/cards/sim/virtual
 import { simPerson } from '../../agent/cards/sim/sim-person.js';
 import { systemClock } from '../../agent/core/clock.js';
 import { isPatientData } from '../../agent/core/patient-data.js';
+import { runCardRead, runSimCard, type CardsCliIo } from '../../agent/cards/cards-cli.js';
+import { PcscError } from '../../agent/cards/pcsc-driver.js';
 
 // Every card type through real pcscd + vpcd, each broken card a clean card.error, and no person data in
 // the log. All pcscd tests share one daemon per file (see test/helpers/pcscd.ts for the lock).
@@ -33,7 +36,7 @@ const person = simPerson({
   wop: '17',
 });
 /** Values that must never appear in a log line. */
-const PERSONAL = ['K305419872', 'Hedwig', 'Maren', 'Quastenbüttel', 'Quastenb', '1961', '19610723', '23071961', 'Zeisigsteig', '27498', 'Eckhusen'];
+const PERSONAL = ['Ottilie', 'Zwirbelmann', 'Z123456783', 'K305419872', 'Hedwig', 'Maren', 'Quastenbüttel', 'Quastenb', '1961', '19610723', '23071961', 'Zeisigsteig', '27498', 'Eckhusen'];
 
 const pcscd = await startPcscd(t);
 const { dir, cleanup } = await tempDir();
@@ -206,6 +209,63 @@ t.test('unassigned reader: read with its generated id and no workstation; card.r
   await t.rejects(module.reread('nirgendwo'), { code: 'NotFound', message: 'terminal nirgendwo is not connected' });
 });
 
+t.test('CLI: sim card inserts a card built from a JSON person; card read prints it', async (t) => {
+  const { dir: dataDir, cleanup: cleanData } = await tempDir();
+  t.teardown(cleanData);
+  const file = `${dataDir}/person.json`;
+  await writeFile(file, JSON.stringify({ firstName: 'Ottilie', lastName: 'Zwirbelmann', birthDate: '1990-02-28', insuranceNumber: 'Z123456783', sex: 'D' }));
+  const out = sink();
+  const ctl = new AbortController();
+  const sim = runSimCard({ type: 'egk', data: file, slot: 1 }, { ...out, signal: ctl.signal });
+  await outbox.next(onTerminal('card.read', unassigned), 10_000);
+  t.match(out.stdout(), /^eGK v5\.2 \(GKV\) inserted into vpcd slot 1 \(127\.0\.0\.1:35964\); Ctrl-C removes it\n$/);
+
+  const json = sink();
+  t.equal(await runCardRead({ reader: 'Virtual PCD slot 01', json: true }, json), 0);
+  const parsed = JSON.parse(json.stdout()) as { reader: string; person: Record<string, unknown>; cardType: string };
+  t.equal(parsed.reader, 'Virtual PCD 00 01');
+  t.equal(parsed.cardType, 'egk');
+  t.match(parsed.person, { firstName: 'Ottilie', lastName: 'Zwirbelmann', birthDate: '1990-02-28', sex: 'diverse', insuranceNumber: 'Z123456783' });
+
+  const human = sink();
+  t.equal(await runCardRead({ reader: 'Virtual PCD 00 01' }, human), 0);
+  t.match(human.stdout(), /^Reader: +Virtual PCD 00 01\nCard: +eGK \(schema 5\.2, generation G2\.1\)\nName: +Ottilie Zwirbelmann\nBorn: +1990-02-28\n/);
+  t.match(human.stdout(), /Warnings: +-\n$/);
+
+  ctl.abort();
+  t.equal(await sim, 0);
+  t.match(out.stdout(), /card removed\n$/);
+  await outbox.next(onTerminal('card.removed', unassigned), 10_000);
+});
+
+t.test('CLI: usage errors, no card, no PC/SC', async (t) => {
+  const bad = sink();
+  t.equal(await runSimCard({ type: 'gesundheitskarte' }, bad), 2);
+  t.match(bad.stderr(), /unknown card type "gesundheitskarte"; one of: egk, egk51, pkv, kvk/);
+  const { dir: dataDir, cleanup: cleanData } = await tempDir();
+  t.teardown(cleanData);
+  await writeFile(`${dataDir}/broken.json`, '{ "firstName": ');
+  const badJson = sink();
+  t.equal(await runSimCard({ type: 'kvk', data: `${dataDir}/broken.json` }, badJson), 2);
+  t.match(badJson.stderr(), /not valid JSON/);
+  await writeFile(`${dataDir}/wrong.json`, JSON.stringify({ insuranceNumber: 'nope', shoeSize: 44 }));
+  const wrong = sink();
+  t.equal(await runSimCard({ type: 'kvk', data: `${dataDir}/wrong.json` }, wrong), 2);
+  t.match(wrong.stderr(), /invalid person description: /);
+  t.notOk(wrong.stderr().includes('nope'), 'the rejected value is not echoed');
+
+  const none = sink();
+  t.equal(await runCardRead({ reader: 'Virtual PCD slot 01', waitMs: 300 }, none), 1);
+  t.match(none.stderr(), /no card inserted\n$/);
+  const unknownReader = sink();
+  t.equal(await runCardRead({ reader: 'Lesegerät 7' }, unknownReader), 1);
+  t.match(unknownReader.stderr(), /^no reader "Lesegerät 7"; readers: Virtual PCD 00 00, Virtual PCD 00 01\n$/);
+  const down = sink();
+  const driver = { establish: () => Promise.reject(new PcscError('no-service', 'PC/SC establish context failed: no-service')) };
+  t.equal(await runCardRead({ driver }, down), 3);
+  t.equal(down.stderr(), 'PC/SC not available: DeviceUnavailable: PC/SC establish context failed: no-service\n');
+});
+
 t.test('the log names terminals, codes and timings, never the person', async (t) => {
   const text = capture.text();
   t.match(text, /card in empfang read \(egk, 7 commands/);
@@ -213,3 +273,12 @@ t.test('the log names terminals, codes and timings, never the person', async (t)
   for (const value of PERSONAL) t.notOk(text.includes(value), `log does not contain ${value}`);
   t.ok(pcscd.log().length > 0, 'pcscd ran with APDU logging');
 });
+
+function sink(): { stdout: () => string; stderr: () => string } & CardsCliIo {
+  let out = '';
+  let err = '';
+  return {
+    stdout: Object.assign(() => out, { write: (s: string) => (out += s) }),
+    stderr: Object.assign(() => err, { write: (s: string) => (err += s) }),
+  };
+}

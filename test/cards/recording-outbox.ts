@@ -24,14 +24,20 @@ type Waiter = { match: (e: Recorded) => boolean; resolve: (e: Recorded) => void;
 export class RecordingOutbox implements Outbox {
   readonly events: Recorded[] = [];
   readonly #inner: FileOutbox;
+  readonly #retain: boolean;
   #waiters: Waiter[] = [];
+  /** Events appended so far (also when not retained). */
+  count = 0;
 
-  private constructor(inner: FileOutbox) {
+  private constructor(inner: FileOutbox, retain: boolean) {
     this.#inner = inner;
+    this.#retain = retain;
   }
 
-  static async open(dir: string, log: Logger): Promise<RecordingOutbox> {
-    return new RecordingOutbox(await FileOutbox.open({ dir, maxBytes: 64 * 1024 * 1024, segmentBytes: 4 * 1024 * 1024, clock: systemClock, log }));
+  /** `retain: false` keeps no history (long soak runs): `next` then only sees events still to come. */
+  static async open(dir: string, log: Logger, options: { retain?: boolean } = {}): Promise<RecordingOutbox> {
+    const inner = await FileOutbox.open({ dir, maxBytes: 64 * 1024 * 1024, segmentBytes: 4 * 1024 * 1024, clock: systemClock, log });
+    return new RecordingOutbox(inner, options.retain ?? true);
   }
 
   async append(type: string, data: unknown, options?: AppendOptions): Promise<OutboxEvent> {
@@ -43,8 +49,9 @@ export class RecordingOutbox implements Outbox {
       durableAt: performance.now(),
       seq: event.seq,
     };
-    this.events.push(rec);
-    const index = this.events.length - 1;
+    this.count += 1;
+    if (this.#retain) this.events.push(rec);
+    const index = this.#retain ? this.events.length - 1 : Number.MAX_SAFE_INTEGER;
     this.#waiters = this.#waiters.filter((w) => {
       if (index >= w.after && w.match(rec)) {
         w.resolve(rec);

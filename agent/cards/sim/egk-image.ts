@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { AID_HCA, EGK_FILES } from '../apdu.js';
+import { AID_HCA, AID_MF, EGK_FILES } from '../apdu.js';
 import { encodeTlv } from '../ber-tlv.js';
 import type { SimCardImage, SimFile } from './iso-card.js';
 import { type SimPerson } from './sim-person.js';
@@ -84,7 +84,7 @@ export function egkImage(parts: EgkImageParts): SimCardImage {
     { ...EGK_FILES.vd, data: padded(vdContent, VD_FILE_BYTES) },
   ];
   const mf: SimFile[] = parts.version2 ? [{ ...EGK_FILES.version2, data: parts.version2 }] : [];
-  return { atr: EGK_ATR, mf, applications: [{ aid: AID_HCA, files: hca }], extendedLength: parts.extendedLength ?? true };
+  return { atr: EGK_ATR, mf, mfAid: AID_MF, applications: [{ aid: AID_HCA, files: hca }], extendedLength: parts.extendedLength ?? true };
 }
 
 export type EgkVariant = 'egk' | 'egk51' | 'pkv';

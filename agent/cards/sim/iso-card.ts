@@ -24,6 +24,8 @@ export interface SimCardImage {
   applications: SimApplication[];
   /** Whether READ BINARY accepts extended Le (the eGK G2 does). */
   extendedLength: boolean;
+  /** The MF's application identifier, if the MF can be selected by AID (eGK). */
+  mfAid?: Uint8Array;
 }
 
 /** A fault fires on the n-th command APDU (1-based, counted since power-on) or on a matching one. */
@@ -104,6 +106,10 @@ export class IsoCard {
     const body = apdu.subarray(5, 5 + lc);
     if (body.length !== lc) return sw(SW.wrongLength);
     if (p1 === 0x04) {
+      if (this.image.mfAid && equal(this.image.mfAid, body)) {
+        this.#sel = { app: undefined, ef: undefined };
+        return sw(SW.ok);
+      }
       const app = this.image.applications.find((a) => equal(a.aid, body));
       if (!app) return sw(SW.fileNotFound);
       this.#sel = { app, ef: app.implicitFile ? app.files[0] : undefined };
