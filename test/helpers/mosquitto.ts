@@ -21,6 +21,8 @@ export interface Mosquitto {
 export async function startMosquitto(opts: { maxPacketBytes?: number; persistence?: boolean } = {}): Promise<Mosquitto> {
   const { dir, cleanup } = await tempDir('praxisbox-mosquitto-');
   const port = await freePort();
+  // Started as root, mosquitto drops to its own user and must still write its persistence file here.
+  if (opts.persistence) await fs.chmod(dir, 0o777);
   const conf = path.join(dir, 'mosquitto.conf');
   await fs.writeFile(
     conf,

@@ -93,6 +93,8 @@ export class CloudSim {
         protocolVersion,
         clientId: opts.clientId ?? `cloud-sim-${randomBytes(5).toString('hex')}`,
         clean: opts.clientId === undefined,
+        // MQTT 5 ends a session with its connection unless told otherwise.
+        ...(opts.clientId !== undefined && protocolVersion === 5 ? { properties: { sessionExpiryInterval: 3600 } } : {}),
         reconnectPeriod: 0,
         connectTimeout: 5_000,
         ...(opts.username !== undefined ? { username: opts.username } : {}),
@@ -139,16 +141,21 @@ export class CloudSim {
     const topics = boxTopics(boxId);
     const payload = opts.raw ?? Buffer.from(JSON.stringify({ id, args, ...(opts.expiresAt ? { expiresAt: opts.expiresAt } : {}) }));
     const correlation = randomBytes(8).toString('hex');
-    const key = this.protocolVersion === 5 ? `c:${correlation}` : `r:${boxId}:${id}`;
+    // A 3.1.1 box never sees the response topic (the broker drops MQTT 5 properties for it) and
+    // answers on res/{id}: wait on both.
+    const keys = [`r:${boxId}:${id}`, ...(this.protocolVersion === 5 ? [`c:${correlation}`] : [])];
     const reply = new Promise<CommandResponse>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.#pending.delete(key);
+        for (const k of keys) this.#pending.delete(k);
         reject(new Error(`no reply to ${name} (${id}) within ${opts.timeoutMs ?? 10_000} ms`));
       }, opts.timeoutMs ?? 10_000);
-      this.#pending.set(key, (r) => {
-        clearTimeout(timer);
-        resolve(r);
-      });
+      for (const k of keys) {
+        this.#pending.set(k, (r) => {
+          clearTimeout(timer);
+          for (const other of keys) this.#pending.delete(other);
+          resolve(r);
+        });
+      }
     });
     if (payload.length > this.maxMessageBytes && !opts.raw) {
       for (const chunk of splitIntoChunks(payload, `cmd/${name}`, this.maxMessageBytes)) {
