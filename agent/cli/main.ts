@@ -6,6 +6,7 @@ import { isPraxisboxError } from '../core/errors.js';
 import { registerAgentCommands } from './agent-commands.js';
 import { registerConfigCommands } from './config-commands.js';
 import { registerCloudSimCommands } from './cloud-sim-commands.js';
+import { registerGdtCommands } from './gdt-commands.js';
 
 /** Exit codes of every `praxisbox` command (documented in README). */
 export const Exit = {
@@ -60,6 +61,7 @@ export async function runCli(argv: string[], io: CliIo = { stdout: process.stdou
   registerAgentCommands(program, ctx);
   registerConfigCommands(program, ctx);
   registerCloudSimCommands(program, ctx);
+  registerGdtCommands(program, ctx);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
