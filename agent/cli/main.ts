@@ -7,6 +7,7 @@ import { registerAgentCommands } from './agent-commands.js';
 import { registerConfigCommands } from './config-commands.js';
 import { registerCloudSimCommands } from './cloud-sim-commands.js';
 import { registerGdtCommands } from './gdt-commands.js';
+import { registerMqttCommands } from './mqtt-commands.js';
 
 /** Exit codes of every `praxisbox` command (documented in README). */
 export const Exit = {
@@ -62,6 +63,7 @@ export async function runCli(argv: string[], io: CliIo = { stdout: process.stdou
   registerConfigCommands(program, ctx);
   registerCloudSimCommands(program, ctx);
   registerGdtCommands(program, ctx);
+  registerMqttCommands(program, ctx);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
