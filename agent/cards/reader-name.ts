@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * PC/SC reader names are "<model> [<serial>] NN SS": pcsc-lite appends the reader's index (NN, the
  * lowest free number when it was attached — it changes when readers are re-plugged in another
@@ -40,13 +42,17 @@ export function readerMatches(configured: string, actual: string): boolean {
   return cp.base === ap.base && cp.slot === ap.slot;
 }
 
-/** A terminal id for a reader nobody configured yet: `pcsc-` and a slug of its stable key. */
+/**
+ * A terminal id for a reader nobody configured yet: `pcsc-` and a slug of its stable key. Long names
+ * are cut and get a short hash of the whole key, so two readers differing only in a serial number at
+ * the end still get different ids.
+ */
 export function generatedTerminalId(readerName: string): string {
-  const slug = stableReaderKey(readerName)
+  const key = stableReaderKey(readerName);
+  let slug = key
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 34)
-    .replace(/-+$/, '');
+    .replace(/^-+|-+$/g, '');
+  if (slug.length > 34) slug = `${slug.slice(0, 27).replace(/-+$/, '')}-${createHash('sha256').update(key).digest('hex').slice(0, 6)}`;
   return `pcsc-${slug || 'reader'}`;
 }

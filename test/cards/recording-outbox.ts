@@ -1,5 +1,5 @@
 import { FileOutbox } from '../../agent/outbox/file-outbox.js';
-import type { AppendOptions, Outbox, OutboxEvent, OutboxStats } from '../../agent/outbox/outbox-event.js';
+import type { AppendOptions, Outbox, OutboxEvent, OutboxStats, RawOutboxEvent } from '../../agent/outbox/outbox-event.js';
 import { revealDeep } from '../../agent/core/patient-data.js';
 import { systemClock } from '../../agent/core/clock.js';
 import type { Logger } from '../../agent/core/logger.js';
@@ -81,6 +81,10 @@ export class RecordingOutbox implements Outbox {
 
   pending(afterSeq: number, limit: number): Promise<OutboxEvent[]> {
     return this.#inner.pending(afterSeq, limit);
+  }
+
+  pendingRaw(afterSeq: number, limit: number): Promise<RawOutboxEvent[]> {
+    return this.#inner.pendingRaw(afterSeq, limit);
   }
 
   ack(seq: number): Promise<void> {
