@@ -219,6 +219,9 @@ export class CloudLinkModule implements AgentModule {
     const cfg = this.#deps.config().cloud;
     this.#session = session;
     this.#attempts = 0;
+    // Many small QoS 1 messages: Nagle's algorithm plus delayed ACKs would hold them back.
+    const socket = client.stream as { setNoDelay?: (on: boolean) => unknown };
+    socket.setNoDelay?.(true);
     this.#lastError = undefined;
     this.#connectedSince = this.#deps.clock.now();
     this.#linkState = 'connected';

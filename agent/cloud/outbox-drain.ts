@@ -1,4 +1,4 @@
-import type { Outbox, OutboxEvent } from '../outbox/outbox-event.js';
+import type { Outbox, RawOutboxEvent } from '../outbox/outbox-event.js';
 import type { Logger } from '../core/logger.js';
 import type { BoxTopics } from './topics.js';
 import { splitIntoChunks } from './chunking.js';
@@ -65,11 +65,12 @@ export class OutboxDrain {
 
   async #loop(): Promise<void> {
     while (this.#running) {
-      const room = this.#deps.window - this.#inflight;
-      let batch: OutboxEvent[] = [];
+      // Refill when half the window is free: batches of reads and publishes, not one at a time.
+      const room = this.#inflight <= this.#deps.window / 2 ? this.#deps.window - this.#inflight : 0;
+      let batch: RawOutboxEvent[] = [];
       if (room > 0) {
         try {
-          batch = await this.#deps.outbox.pending(this.#cursor, room);
+          batch = await this.#deps.outbox.pendingRaw(this.#cursor, room);
         } catch (err) {
           this.#deps.log.warn({ err }, `outbox drain paused: ${describeError(err)}`);
         }
@@ -95,8 +96,8 @@ export class OutboxDrain {
     }
   }
 
-  async #send(event: OutboxEvent): Promise<void> {
-    const payload = Buffer.from(JSON.stringify(event));
+  async #send(event: RawOutboxEvent): Promise<void> {
+    const payload = event.payload;
     const topic = this.#deps.topics.event(event.type);
     try {
       if (payload.length <= this.#deps.maxMessageBytes) {

@@ -4,7 +4,7 @@ import { monotonicFactory } from 'ulid';
 import { encodeFrame, scanFrames, FRAME_HEADER_BYTES, MAX_FRAME_PAYLOAD } from './frame.js';
 import { createSegment, decodeHeader, parseSegmentName, SEGMENT_HEADER_BYTES, type Segment } from './segment.js';
 import { AckLog, toRanges } from './ack-log.js';
-import type { AppendOptions, Outbox, OutboxEvent, OutboxStats } from './outbox-event.js';
+import type { AppendOptions, Outbox, OutboxEvent, OutboxStats, RawOutboxEvent } from './outbox-event.js';
 import { ErrorCode, PraxisboxError, describeError, invalidInput } from '../core/errors.js';
 import { revealDeep } from '../core/patient-data.js';
 import { ensurePrivateDir, syncDir } from '../core/durable-file.js';
@@ -30,6 +30,8 @@ interface Entry {
   offset: number;
   length: number;
   ts: string;
+  id: string;
+  type: string;
 }
 
 interface Queued {
@@ -75,6 +77,8 @@ export class FileOutbox implements Outbox {
   #full = false;
   #ackTimer: ReturnType<Clock['setTimeout']> | undefined;
   #maintenance: Promise<void> = Promise.resolve();
+  #ackBuffer: number[] = [];
+  #ackFlush: Promise<void> | undefined;
   readonly problems: string[] = [];
 
   private constructor(opts: FileOutboxOptions) {
@@ -126,7 +130,7 @@ export class FileOutbox implements Outbox {
         this.#lastSeq = meta.seq;
         if (acked.has(meta.seq)) continue;
         const length = frame.size - FRAME_HEADER_BYTES;
-        this.#index.set(meta.seq, { seq: meta.seq, segment, offset: frame.offset + FRAME_HEADER_BYTES, length, ts: meta.ts });
+        this.#index.set(meta.seq, { seq: meta.seq, segment, offset: frame.offset + FRAME_HEADER_BYTES, length, ts: meta.ts, id: meta.id, type: meta.type });
         this.#unackedBytes += length;
         segment.unacked += 1;
       }
@@ -273,7 +277,7 @@ export class FileOutbox implements Outbox {
         const frame = frames[i] as Buffer;
         const event = events[i] as OutboxEvent;
         const length = frame.length - FRAME_HEADER_BYTES;
-        this.#index.set(event.seq, { seq: event.seq, segment, offset: offset + FRAME_HEADER_BYTES, length, ts });
+        this.#index.set(event.seq, { seq: event.seq, segment, offset: offset + FRAME_HEADER_BYTES, length, ts, id: event.id, type: event.type });
         offset += frame.length;
         this.#unackedBytes += length;
         this.#queuedBytes -= q.bytes;
@@ -318,20 +322,44 @@ export class FileOutbox implements Outbox {
   }
 
   async pending(afterSeq: number, limit: number): Promise<OutboxEvent[]> {
+    const raw = await this.pendingRaw(afterSeq, limit);
+    return raw.map((r) => JSON.parse(r.payload.toString('utf8')) as OutboxEvent);
+  }
+
+  /**
+   * Like `pending`, but the stored envelope bytes as they are (the cloud link publishes them without
+   * parsing and re-serializing). Neighbouring records are read with one read call.
+   */
+  async pendingRaw(afterSeq: number, limit: number): Promise<RawOutboxEvent[]> {
     const picked: Entry[] = [];
     for (const entry of this.#index.values()) {
       if (entry.seq <= afterSeq) continue;
       picked.push(entry);
       if (picked.length >= limit) break;
     }
-    return Promise.all(
-      picked.map(async (entry) => {
-        const buf = Buffer.allocUnsafe(entry.length);
-        const { bytesRead } = await entry.segment.fh.read(buf, 0, entry.length, entry.offset);
-        if (bytesRead !== entry.length) throw new PraxisboxError(ErrorCode.Corrupt, `outbox record ${entry.seq} is truncated on disk`);
-        return JSON.parse(buf.toString('utf8')) as OutboxEvent;
-      }),
-    );
+    const out: RawOutboxEvent[] = [];
+    let i = 0;
+    while (i < picked.length) {
+      const first = picked[i] as Entry;
+      let j = i + 1;
+      let end = first.offset + first.length;
+      while (j < picked.length) {
+        const next = picked[j] as Entry;
+        if (next.segment !== first.segment || next.offset - FRAME_HEADER_BYTES !== end) break;
+        end = next.offset + next.length;
+        j += 1;
+      }
+      const buf = Buffer.allocUnsafe(end - first.offset);
+      const { bytesRead } = await first.segment.fh.read(buf, 0, buf.length, first.offset);
+      if (bytesRead !== buf.length) throw new PraxisboxError(ErrorCode.Corrupt, `outbox records from ${first.seq} are truncated on disk`);
+      for (let k = i; k < j; k++) {
+        const e = picked[k] as Entry;
+        const at = e.offset - first.offset;
+        out.push({ seq: e.seq, id: e.id, type: e.type, payload: buf.subarray(at, at + e.length) });
+      }
+      i = j;
+    }
+    return out;
   }
 
   async ack(seq: number): Promise<void> {
@@ -341,14 +369,25 @@ export class FileOutbox implements Outbox {
     this.#unackedBytes -= entry.length;
     entry.segment.unacked -= 1;
     this.#release();
-    await this.#acks.append(seq, seq);
-    this.#scheduleAckSync();
+    // Acks arriving together (PUBACKs of a window) share one write to the ack log.
+    this.#ackBuffer.push(seq);
+    this.#ackFlush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#flushAcks());
+    const flushed = this.#ackFlush;
     if (entry.segment.unacked === 0 && entry.segment !== this.#active()) {
-      this.#maintenance = this.#maintenance.then(() => this.#deleteAckedSegments()).catch((err: unknown) => {
+      this.#maintenance = this.#maintenance.then(() => flushed).then(() => this.#deleteAckedSegments()).catch((err: unknown) => {
         this.#opts.log.error({ err }, 'outbox: deleting delivered segments failed');
       });
       await this.#maintenance;
     }
+    await flushed;
+  }
+
+  async #flushAcks(): Promise<void> {
+    const seqs = this.#ackBuffer.sort((a, b) => a - b);
+    this.#ackBuffer = [];
+    this.#ackFlush = undefined;
+    await Promise.all(toRanges(seqs).map(([from, to]) => this.#acks.append(from, to)));
+    this.#scheduleAckSync();
   }
 
   #scheduleAckSync(): void {
@@ -399,6 +438,7 @@ export class FileOutbox implements Outbox {
     this.#closed = true;
     for (const w of [...this.#waiters]) w.reject(new PraxisboxError(ErrorCode.DeviceUnavailable, 'outbox is closing'));
     await this.#flushing;
+    await this.#ackFlush;
     await this.#maintenance;
     if (this.#ackTimer !== undefined) this.#opts.clock.clearTimeout(this.#ackTimer);
     await this.#acks.close();
@@ -407,11 +447,12 @@ export class FileOutbox implements Outbox {
   }
 }
 
-function parseMeta(payload: Buffer): { seq: number; ts: string } | undefined {
+function parseMeta(payload: Buffer): { seq: number; ts: string; id: string; type: string } | undefined {
   try {
     const parsed = JSON.parse(payload.toString('utf8')) as Partial<OutboxEvent>;
     if (typeof parsed.seq !== 'number' || !Number.isSafeInteger(parsed.seq) || typeof parsed.ts !== 'string') return undefined;
-    return { seq: parsed.seq, ts: parsed.ts };
+    if (typeof parsed.id !== 'string' || typeof parsed.type !== 'string') return undefined;
+    return { seq: parsed.seq, ts: parsed.ts, id: parsed.id, type: parsed.type };
   } catch {
     return undefined;
   }

@@ -10,6 +10,14 @@ export interface OutboxEvent {
   data: unknown;
 }
 
+/** An undelivered event as stored: metadata plus the envelope's JSON bytes. */
+export interface RawOutboxEvent {
+  seq: number;
+  id: string;
+  type: string;
+  payload: Buffer;
+}
+
 export interface OutboxStats {
   depth: number;
   bytes: number;
@@ -33,6 +41,8 @@ export interface Outbox {
   append(type: string, data: unknown, options?: AppendOptions): Promise<OutboxEvent>;
   /** Unacknowledged events with seq > afterSeq, in seq order, at most `limit`. */
   pending(afterSeq: number, limit: number): Promise<OutboxEvent[]>;
+  /** The same events as stored bytes (no parse), for publishing. */
+  pendingRaw(afterSeq: number, limit: number): Promise<RawOutboxEvent[]>;
   /** Marks delivered; the event is deleted from disk once its segment is fully acknowledged. */
   ack(seq: number): Promise<void>;
   stats(): OutboxStats;

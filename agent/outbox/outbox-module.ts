@@ -6,7 +6,7 @@ import type { AgentEvents } from '../core/events.js';
 import type { Config } from '../config/schema.js';
 import { ErrorCode, PraxisboxError } from '../core/errors.js';
 import { FileOutbox } from './file-outbox.js';
-import type { AppendOptions, Outbox, OutboxEvent, OutboxStats } from './outbox-event.js';
+import type { AppendOptions, Outbox, OutboxEvent, OutboxStats, RawOutboxEvent } from './outbox-event.js';
 
 export interface OutboxModuleDeps {
   dir: string;
@@ -65,6 +65,10 @@ export class OutboxModule implements AgentModule, Outbox {
 
   pending(afterSeq: number, limit: number): Promise<OutboxEvent[]> {
     return this.#open().pending(afterSeq, limit);
+  }
+
+  pendingRaw(afterSeq: number, limit: number): Promise<RawOutboxEvent[]> {
+    return this.#open().pendingRaw(afterSeq, limit);
   }
 
   async ack(seq: number): Promise<void> {

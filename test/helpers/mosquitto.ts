@@ -26,7 +26,7 @@ export async function startMosquitto(opts: { maxPacketBytes?: number; persistenc
   const conf = path.join(dir, 'mosquitto.conf');
   await fs.writeFile(
     conf,
-    [`listener ${port} 127.0.0.1`, 'allow_anonymous true', ...(opts.persistence ? ['persistence true', `persistence_location ${dir}/`, 'autosave_interval 0'] : ['persistence false']), 'log_dest none', 'max_queued_messages 100000', ...(opts.maxPacketBytes ? [`message_size_limit ${opts.maxPacketBytes}`] : [])].join('\n') + '\n',
+    [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'set_tcp_nodelay true', ...(opts.persistence ? ['persistence true', `persistence_location ${dir}/`, 'autosave_interval 0'] : ['persistence false']), 'log_dest none', 'max_queued_messages 100000', ...(opts.maxPacketBytes ? [`message_size_limit ${opts.maxPacketBytes}`] : [])].join('\n') + '\n',
   );
   let proc: ChildProcess | undefined;
   const start = async (): Promise<void> => {
