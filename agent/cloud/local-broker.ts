@@ -9,6 +9,12 @@ import { boxTopics } from './topics.js';
 import { GuardedConnection } from './guarded-connection.js';
 import { anonymousAllowed, mayPublish, maySubscribe, type BrokerGrant, type BrokerRight } from './broker-acl.js';
 import { verifyBrokerPassword } from './broker-password.js';
+import { LocalBridge } from './local-bridge.js';
+import type { CommandDispatcher } from '../core/commands.js';
+import type { Outbox } from '../outbox/outbox-event.js';
+import type { EventBus } from '../core/bus.js';
+import type { AgentEvents } from '../core/events.js';
+import type { Clock } from '../core/clock.js';
 
 export interface LocalBrokerDeps {
   config: () => Config;
@@ -16,6 +22,14 @@ export interface LocalBrokerDeps {
   log: Logger;
   /** PRAXISBOX_MQTT_PORT overrides the configured port (tests, two agents on one machine). */
   portOverride?: number;
+  /** True when the cloud link goes to a remote broker: then this broker serves the contract itself. */
+  cloudIsRemote: () => boolean;
+  dispatcher: CommandDispatcher;
+  outbox: Outbox;
+  bus: EventBus<AgentEvents>;
+  clock: Clock;
+  /** Journal of commands received on this broker (remote-cloud mode). */
+  journalDir: string;
 }
 
 export const INTERNAL_USER = 'praxisbox-internal';
@@ -34,7 +48,7 @@ function authError(message: string, code: number): AuthenticateError {
  */
 export class LocalBrokerModule implements AgentModule {
   readonly name = 'local-broker';
-  readonly configSections = ['localBroker'];
+  readonly configSections = ['localBroker', 'cloud'];
   readonly #deps: LocalBrokerDeps;
   readonly #internalPassword = randomBytes(24);
   readonly #grants = new WeakMap<Client, BrokerGrant>();
@@ -42,6 +56,7 @@ export class LocalBrokerModule implements AgentModule {
   #server: net.Server | undefined;
   #port = 0;
   #rejected = { auth: 0, acl: 0, oversize: 0, connections: 0 };
+  #bridge: LocalBridge | undefined;
 
   constructor(deps: LocalBrokerDeps) {
     this.#deps = deps;
@@ -114,6 +129,21 @@ export class LocalBrokerModule implements AgentModule {
     this.#port = (server.address() as net.AddressInfo).port;
     this.#broker = broker;
     this.#server = server;
+    if (this.#deps.cloudIsRemote()) {
+      const bridge = new LocalBridge({
+        broker,
+        topics: boxTopics(this.#deps.identity().boxId),
+        dispatcher: this.#deps.dispatcher,
+        outbox: this.#deps.outbox,
+        bus: this.#deps.bus,
+        clock: this.#deps.clock,
+        log: this.#deps.log,
+        journalDir: this.#deps.journalDir,
+        maxMessageBytes: cfg.maxMessageBytes,
+      });
+      await bridge.start(this.#deps.config().cloud.commandRetentionHours * 3600_000);
+      this.#bridge = bridge;
+    }
     this.#deps.log.info({ host: cfg.host, port: this.#port, users: cfg.users.length }, `local MQTT broker listening on ${cfg.host}:${this.#port}`);
   }
 
@@ -142,6 +172,8 @@ export class LocalBrokerModule implements AgentModule {
     const broker = this.#broker;
     this.#server = undefined;
     this.#broker = undefined;
+    await this.#bridge?.stop();
+    this.#bridge = undefined;
     if (broker) await new Promise<void>((resolve) => broker.close(() => resolve()));
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
@@ -163,6 +195,8 @@ export class LocalBrokerModule implements AgentModule {
       clients: this.#broker?.connectedClients ?? 0,
       users: this.#deps.config().localBroker.users.length,
       rejected: { ...this.#rejected },
+      servesContract: this.#bridge !== undefined,
+      ...(this.#bridge ? { localCommands: this.#bridge.stats() } : {}),
     };
   }
 

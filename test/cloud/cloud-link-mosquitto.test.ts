@@ -63,6 +63,22 @@ t.test('MQTT 5 on Mosquitto: correlation data, presence and will, 3.1.1 fallback
     t.ok((view?.state?.session ?? 0) > session, `session ${view?.state?.session} > ${session}`);
   });
 
+  await t.test('with a remote cloud the local broker still serves the contract to LAN software', async (t) => {
+    const box = await startTestAgent({ PRAXISBOX_CLOUD_URL: broker.url });
+    t.teardown(box.stop);
+    await eventually('online', () => cloud.box(box.boxId).state?.online === true);
+    t.match(box.agent.localBroker.status(), { servesContract: true });
+    const lan = await CloudSim.connect({ url: `mqtt://127.0.0.1:${String(box.agent.localBroker.status()['port'])}`, protocolVersion: 4, boxId: box.boxId });
+    t.teardown(() => lan.close());
+    const reply = await lan.command(box.boxId, 'ping', {}, { id: 'lan-1' });
+    t.match(reply, { id: 'lan-1', status: 'ok', data: { pong: true } });
+    const again = await lan.command(box.boxId, 'ping', {}, { id: 'lan-1' });
+    t.same(again, reply, 'local commands are journaled too: same id, same result');
+    const e = await box.agent.outbox.append('test.mirror', { n: 1 });
+    await eventually('mirrored locally', () => lan.box(box.boxId).events.some((x) => x.id === e.id));
+    await eventually('delivered to the cloud', () => cloud.box(box.boxId).events.some((x) => x.id === e.id));
+  });
+
   await t.test('plain mqtt:// to a remote host is refused with a clear reason', async (t) => {
     const box = await startTestAgent({ PRAXISBOX_CLOUD_URL: 'mqtt://cloud.example.invalid:1883' });
     t.teardown(box.stop);
