@@ -80,7 +80,7 @@ export const bench: Bench = async ({ quick }) => {
   const rounds = quick ? 2 : 5;
   const events = quick ? 10_000 : 50_000;
   const baselineEvents = quick ? 1_000 : 5_000;
-  const window = 256;
+  const window = 128;
   const results = { group: [] as Sample[], each: [] as Sample[], plain: [] as Sample[] };
   for (let r = 0; r < rounds; r++) {
     for (const kind of ['group', 'each', 'plain'] as const) {
