@@ -18,7 +18,15 @@ export interface Mosquitto {
  * temp dir. Without `persistence` a restart loses sessions like a failover would; with it, sessions
  * and queued QoS 1 messages survive a restart (saved on SIGTERM), like a production broker.
  */
-export async function startMosquitto(opts: { maxPacketBytes?: number; persistence?: boolean } = {}): Promise<Mosquitto> {
+export interface MosquittoTls {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  /** Mutual TLS: clients must present a certificate signed by the CA. */
+  requireClientCert?: boolean;
+}
+
+export async function startMosquitto(opts: { maxPacketBytes?: number; persistence?: boolean; tls?: MosquittoTls } = {}): Promise<Mosquitto> {
   const { dir, cleanup } = await tempDir('praxisbox-mosquitto-');
   const port = await freePort();
   // Started as root, mosquitto drops to its own user and must still write its persistence file here.
@@ -26,7 +34,7 @@ export async function startMosquitto(opts: { maxPacketBytes?: number; persistenc
   const conf = path.join(dir, 'mosquitto.conf');
   await fs.writeFile(
     conf,
-    [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'set_tcp_nodelay true', ...(opts.persistence ? ['persistence true', `persistence_location ${dir}/`, 'autosave_interval 0'] : ['persistence false']), 'log_dest none', 'max_queued_messages 100000', ...(opts.maxPacketBytes ? [`message_size_limit ${opts.maxPacketBytes}`] : [])].join('\n') + '\n',
+    [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'set_tcp_nodelay true', ...(opts.persistence ? ['persistence true', `persistence_location ${dir}/`, 'autosave_interval 0'] : ['persistence false']), 'log_dest none', 'max_queued_messages 100000', ...(opts.maxPacketBytes ? [`message_size_limit ${opts.maxPacketBytes}`] : []), ...(opts.tls ? [`cafile ${opts.tls.caFile}`, `certfile ${opts.tls.certFile}`, `keyfile ${opts.tls.keyFile}`, `require_certificate ${opts.tls.requireClientCert ? 'true' : 'false'}`] : [])].join('\n') + '\n',
   );
   let proc: ChildProcess | undefined;
   const start = async (): Promise<void> => {
@@ -50,7 +58,7 @@ export async function startMosquitto(opts: { maxPacketBytes?: number; persistenc
   await start();
   return {
     port,
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${opts.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     stop,
     start,
     cleanup: async () => {

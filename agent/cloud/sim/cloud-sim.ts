@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import { TOPIC_PREFIX, boxTopics, parseBoxTopic } from '../topics.js';
 import { ChunkReassembler, splitIntoChunks } from '../chunking.js';
@@ -38,6 +39,9 @@ export interface CloudSimOptions {
   username?: string;
   password?: string;
   ca?: Buffer;
+  /** Client certificate and key (PEM files) for brokers that require mutual TLS. */
+  certFile?: string;
+  keyFile?: string;
   /** 5, 4, or undefined = try 5 and fall back to 3.1.1 (the embedded broker speaks 3.1.1 only). */
   protocolVersion?: 4 | 5;
   maxMessageBytes?: number;
@@ -100,6 +104,8 @@ export class CloudSim {
         ...(opts.username !== undefined ? { username: opts.username } : {}),
         ...(opts.password !== undefined ? { password: opts.password } : {}),
         ...(opts.ca ? { ca: opts.ca } : {}),
+        ...(opts.certFile ? { cert: readFileSync(opts.certFile) } : {}),
+        ...(opts.keyFile ? { key: readFileSync(opts.keyFile) } : {}),
       };
       try {
         const client = await connectOnce(opts.url, options);
