@@ -1,13 +1,13 @@
 import { isPraxisboxError, ErrorCode } from '../core/errors.js';
 import { sleep, systemClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import type { PatientData } from '../core/patient-data.js';
+import { patientData, type PatientData } from '../core/patient-data.js';
 import { firstInteger, firstString, groupAttributes, strings } from './ipp/attribute-read.js';
 import { isTerminalJobState, jobStateName, type JobStateName } from './ipp/constants.js';
 import { decodeMessage } from './ipp/decode.js';
 import { encodeMessage } from './ipp/encode.js';
-import type { IppMessage, IppResponse, IppVersion } from './ipp/ipp-value.js';
-import { cancelJobRequest, getJobAttributesRequest, getPrinterAttributesRequest, printJobRequest, validateJobRequest, type RequestTarget } from './ipp/requests.js';
+import type { IppAttribute, IppMessage, IppResponse, IppVersion } from './ipp/ipp-value.js';
+import { cancelJobRequest, getJobAttributesRequest, getJobsRequest, getPrinterAttributesRequest, printJobRequest, validateJobRequest, type RequestTarget } from './ipp/requests.js';
 import { StatusCode, isSuccessful } from './ipp/status-codes.js';
 import type { DocumentSource } from './document-upload.js';
 import { IppTransport, type PrinterEndpoint } from './ipp-transport.js';
@@ -68,6 +68,8 @@ export interface JobStatus {
   reasons: string[];
   terminal: boolean;
   impressionsCompleted: number | undefined;
+  /** As the printer holds it (may identify a patient); only when the printer sent it. */
+  jobName: PatientData<string> | undefined;
 }
 
 export interface SubmittedJob extends JobStatus {
@@ -151,6 +153,25 @@ export class IppClient {
     return jobStatusOf(response, jobId);
   }
 
+  /**
+   * The printer's jobs (Get-Jobs), newest first as the printer sends them. `all` is tried first;
+   * a printer that refuses it (RFC 8011 only knows completed / not-completed) is asked for both.
+   */
+  async getJobs(options: { limit?: number; signal?: AbortSignal } = {}): Promise<JobStatus[]> {
+    const ask = async (whichJobs: string): Promise<JobStatus[]> => {
+      const response = await this.#call('Get-Jobs', (t, id) => getJobsRequest(t, id, { whichJobs, ...(options.limit !== undefined ? { limit: options.limit } : {}) }), {
+        signal: options.signal,
+      });
+      return response.groups.filter((g) => g.name === 'job').map((g) => jobStatusFrom(g.attributes));
+    };
+    try {
+      return await ask('all');
+    } catch (err) {
+      if (!(err instanceof PrintError) || err.reason !== 'option-not-supported') throw err;
+      return [...(await ask('not-completed')), ...(await ask('completed'))];
+    }
+  }
+
   async cancelJob(jobId: number, signal?: AbortSignal): Promise<void> {
     await this.#call('Cancel-Job', (t, id) => cancelJobRequest(t, id, jobId), { signal, jobOperation: true });
   }
@@ -225,7 +246,10 @@ function decodeResponse(body: Buffer, operation: string): IppResponse {
 }
 
 function jobStatusOf(response: IppMessage, requestedJobId?: number): JobStatus {
-  const job = groupAttributes(response, 'job');
+  return jobStatusFrom(groupAttributes(response, 'job'), requestedJobId);
+}
+
+function jobStatusFrom(job: readonly IppAttribute[], requestedJobId?: number): JobStatus {
   const jobId = firstInteger(job, 'job-id') ?? requestedJobId;
   if (jobId === undefined) throw new PrintError('protocol', 'printer accepted the job but sent no job-id', { requestComplete: true });
   const stateValue = firstInteger(job, 'job-state');
@@ -236,5 +260,11 @@ function jobStatusOf(response: IppMessage, requestedJobId?: number): JobStatus {
     reasons: strings(job, 'job-state-reasons').filter((r) => r !== 'none'),
     terminal: state !== 'unknown' && isTerminalJobState(state),
     impressionsCompleted: firstInteger(job, 'job-impressions-completed'),
+    jobName: jobNameOf(job),
   };
+}
+
+function jobNameOf(job: readonly IppAttribute[]): PatientData<string> | undefined {
+  const value = firstString(job, 'job-name');
+  return value === undefined ? undefined : patientData(value);
 }

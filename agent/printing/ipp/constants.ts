@@ -81,6 +81,7 @@ export const Operation = {
   ValidateJob: 0x0004,
   CancelJob: 0x0008,
   GetJobAttributes: 0x0009,
+  GetJobs: 0x000a,
   GetPrinterAttributes: 0x000b,
 } as const;
 export type OperationName = keyof typeof Operation;

@@ -3,8 +3,8 @@ import { attribute, boolean, charset, integer, keyword, mimeMediaType, name, nat
 import type { IppAttribute, IppGroup, IppMessage, IppVersion } from './ipp-value.js';
 
 /**
- * Request builders for the five operations the client uses (RFC 8011 §4.2.1, §4.2.3, §4.3.3,
- * §4.3.4, §4.2.5). Pure: the transport adds the document bytes after the encoded message.
+ * Request builders for the operations the client uses (RFC 8011 §4.2.1, §4.2.3, §4.3.3,
+ * §4.3.4, §4.2.5, and Get-Jobs §4.2.6). Pure: the transport adds the document bytes after the encoded message.
  * Operation attributes start with attributes-charset, attributes-natural-language and the target
  * in this order (RFC 8011 §4.1.4–4.1.5); printers may reject a request that reorders them.
  */
@@ -38,6 +38,7 @@ export const JOB_STATUS_ATTRIBUTES = [
   'job-state-message',
   'job-impressions-completed',
   'job-media-sheets-completed',
+  'job-name',
 ] as const;
 
 /** Names are at most 255 octets (RFC 8011 §5.1); job names are cut on a UTF-8 character boundary. */
@@ -116,4 +117,20 @@ export function getJobAttributesRequest(
 
 export function cancelJobRequest(target: RequestTarget, requestId: number, jobId: number): IppMessage {
   return message(target, Operation.CancelJob, requestId, [attribute('job-id', integer(jobId)), userName(target)]);
+}
+
+/**
+ * Get-Jobs (RFC 8011 §4.2.6): the queue asks for every job it may have handed over when it cannot
+ * tell whether a Print-Job reached the printer. `which-jobs` `all` is PWG 5100.7; printers without
+ * it answer with an unsupported-value error and the caller asks for completed and not-completed.
+ */
+export function getJobsRequest(
+  target: RequestTarget,
+  requestId: number,
+  options: { whichJobs: string; limit?: number; requestedAttributes?: readonly string[] },
+): IppMessage {
+  const op: IppAttribute[] = [userName(target), attribute('which-jobs', keyword(options.whichJobs))];
+  if (options.limit !== undefined) op.push(attribute('limit', integer(options.limit)));
+  op.push(attribute('requested-attributes', ...(options.requestedAttributes ?? JOB_STATUS_ATTRIBUTES).map(keyword)));
+  return message(target, Operation.GetJobs, requestId, op);
 }
