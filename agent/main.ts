@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { DestinationStream } from 'pino';
 import { createLogger, stdoutDestination, type Logger } from './core/logger.js';
 import { LogRing } from './core/log-ring.js';
@@ -18,6 +19,8 @@ import { acquireDataDirLock } from './core/data-dir-lock.js';
 import { LocalBrokerModule } from './cloud/local-broker.js';
 import { CloudLinkModule } from './cloud/cloud-link.js';
 import type { HealthPayload } from './cloud/contract.js';
+import { GdtModule } from './gdt/gdt-module.js';
+import { PrintingModule } from './printing/printing-module.js';
 
 export interface AgentOptions {
   paths: Paths;
@@ -51,13 +54,19 @@ export function buildModules(deps: AgentDeps, collectStatus: () => Promise<Agent
   const identity = new IdentityModule({ identityFile: deps.paths.identityFile, secretFile: deps.paths.secretFile, clock: deps.clock, log: child('identity') });
   const outbox = new OutboxModule({ dir: deps.paths.outboxDir, config: () => deps.config.get(), log: child('outbox'), clock: deps.clock, bus: deps.bus });
   const mqttPort = deps.env['PRAXISBOX_MQTT_PORT'];
+  const cloudUrl = deps.env['PRAXISBOX_CLOUD_URL'];
   const localBroker = new LocalBrokerModule({
     config: () => deps.config.get(),
     identity: () => identity.identity(),
     log: child('local-broker'),
     ...(mqttPort !== undefined && mqttPort !== '' ? { portOverride: Number(mqttPort) } : {}),
+    cloudIsRemote: () => (cloudUrl !== undefined && cloudUrl !== '') || deps.config.get().cloud.url !== '',
+    dispatcher: deps.dispatcher,
+    outbox,
+    bus: deps.bus,
+    clock: deps.clock,
+    journalDir: path.join(deps.paths.cloudDir, 'local'),
   });
-  const cloudUrl = deps.env['PRAXISBOX_CLOUD_URL'];
   const cloud = new CloudLinkModule({
     config: () => deps.config.get(),
     identity: () => identity.identity(),
@@ -72,6 +81,24 @@ export function buildModules(deps: AgentDeps, collectStatus: () => Promise<Agent
     ...(cloudUrl !== undefined && cloudUrl !== '' ? { urlOverride: cloudUrl } : {}),
     collectHealth,
   });
+  const printing = new PrintingModule({
+    config: () => deps.config.get().printing,
+    outbox,
+    clock: deps.clock,
+    log: child('printing'),
+    dir: path.join(deps.paths.dataDir, 'printing'),
+    spoolDir: path.join(deps.paths.spoolDir, 'print'),
+    boxId: () => identity.identity().boxId,
+  });
+  const gdt = new GdtModule({
+    config: () => deps.config.get().gdt,
+    gdtRoot: deps.paths.gdtRoot,
+    stateDir: `${deps.paths.dataDir}/gdt-state`,
+    outbox,
+    clock: deps.clock,
+    log: child('gdt'),
+    bus: deps.bus,
+  });
   const modules: AgentModule[] = [
     new ConfigModule({ store: deps.config, bus: deps.bus, log: child('config') }),
     identity,
@@ -80,8 +107,10 @@ export function buildModules(deps: AgentDeps, collectStatus: () => Promise<Agent
     new ControlServer({ socketPath: deps.paths.controlSocket, dispatcher: deps.dispatcher, log: child('control') }),
     localBroker,
     cloud,
+    printing,
+    gdt,
   ];
-  return { modules, identity, outbox, localBroker, cloud };
+  return { modules, identity, outbox, localBroker, cloud, printing };
 }
 
 export class Agent {

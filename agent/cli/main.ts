@@ -7,6 +7,7 @@ import { registerAgentCommands } from './agent-commands.js';
 import { registerConfigCommands } from './config-commands.js';
 import { registerCloudSimCommands } from './cloud-sim-commands.js';
 import { registerGdtCommands } from './gdt-commands.js';
+import { registerPrintCommands } from './print-commands.js';
 import { registerMqttCommands } from './mqtt-commands.js';
 
 /** Exit codes of every `praxisbox` command (documented in README). */
@@ -63,6 +64,7 @@ export async function runCli(argv: string[], io: CliIo = { stdout: process.stdou
   registerConfigCommands(program, ctx);
   registerCloudSimCommands(program, ctx);
   registerGdtCommands(program, ctx);
+  registerPrintCommands(program, ctx);
   registerMqttCommands(program, ctx);
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,5 +1,7 @@
 import { Type, type Static, type TObject } from '@sinclair/typebox';
 import { CloudSection, LocalBrokerSection } from '../cloud/cloud-config.js';
+import { GdtSection } from '../gdt/gdt-config.js';
+import { PrintingSection } from '../printing/printing-config.js';
 
 /**
  * The one configuration schema. TypeScript types, defaults (`default` on every field) and the
@@ -66,6 +68,8 @@ export const ConfigSchema = Type.Object(
     modules: ModulesSection,
     cloud: CloudSection,
     localBroker: LocalBrokerSection,
+    gdt: GdtSection,
+    printing: PrintingSection,
   },
   { additionalProperties: false },
 );

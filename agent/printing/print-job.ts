@@ -75,6 +75,8 @@ export interface PrintJobEvent {
   printerJobId?: number;
   failure?: FailureCode;
   reason?: string;
+  /** While queued for a retry: why the last attempt did not go through. */
+  lastError?: string;
   requestId?: string;
   test?: boolean;
   ts: string;
@@ -90,6 +92,7 @@ export function jobEvent(job: PrintJobRecord, now: number): PrintJobEvent {
     ...(job.printerJobId !== undefined ? { printerJobId: job.printerJobId } : {}),
     ...(job.failure !== undefined ? { failure: job.failure } : {}),
     ...(job.reason !== undefined ? { reason: job.reason } : {}),
+    ...(job.lastError !== undefined && !isTerminal(job.state) ? { lastError: job.lastError } : {}),
     ...(job.requestId !== undefined ? { requestId: job.requestId } : {}),
     ...(job.test ? { test: true } : {}),
     ts: new Date(now).toISOString(),

@@ -260,7 +260,7 @@ export class PrintQueue {
       const level = after.state === 'failed' ? 'warn' : 'info';
       this.#deps.log[level](
         { jobId: after.id, docType: after.docType, printerId: after.printerId, state: after.state, printerJobId: after.printerJobId, failure: after.failure },
-        `print job ${after.id} ${after.state}${after.reason ? `: ${after.reason}` : ''}`,
+        `print job ${after.id} ${after.state}${after.reason ? `: ${after.reason}` : ''}${after.state === 'queued' && after.lastError ? ` again (retry in ${Math.max(0, after.nextAttemptAt - this.#deps.clock.now())} ms: ${after.lastError})` : ''}`,
       );
       await this.#emit(after);
     }
