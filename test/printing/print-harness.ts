@@ -45,7 +45,7 @@ export async function startPrinting(config: unknown, opts: { dir?: string; boxId
   });
   const dispatcher = new CommandDispatcher({ log });
   dispatcher.register('printing', module.commands());
-  await module.start(new AbortController().signal);
+  await module.start();
   const jobEvents = (jobId: string): PrintJobEvent[] =>
     events.filter((e) => e.type === 'print.job' && e.data['jobId'] === jobId).map((e) => e.data as unknown as PrintJobEvent);
   let stopped = false;
