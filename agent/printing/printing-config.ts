@@ -91,6 +91,7 @@ export const PrintingSection = Type.Object(
     printers: Type.Array(PrinterConfigSchema, { default: [] }),
     documentTypes: Type.Record(Type.String({ pattern: DOCUMENT_TYPE_PATTERN }), DocumentMappingSchema, {
       default: {},
+      additionalProperties: false,
       description: 'Document type (au, rezept, ueberweisung, befund, etikett, brief, other, or own ones) → printer and options',
     }),
     queue: PrintQueueConfigSchema,

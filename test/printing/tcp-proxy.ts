@@ -18,7 +18,7 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
+export async function startTcpProxy(targetPort: number, listenHost = '127.0.0.1'): Promise<TcpProxy> {
   const port = await freePort();
   let target = targetPort;
   const sockets = new Set<net.Socket>();
@@ -38,7 +38,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
         upstream.on('close', () => client.destroy());
       });
       srv.once('error', reject);
-      srv.listen(port, '127.0.0.1', () => resolve());
+      srv.listen(port, listenHost, () => resolve());
       server = srv;
     });
   const down = async (): Promise<void> => {
