@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { syncDir, writeFileDurable } from '../core/durable-file.js';
 import { expiredNames } from './import-plan.js';
+import { sameStat, type FileStat } from './file-stability.js';
 
 /**
  * Moving device files into archive/ and quarantine/ (and back, for a re-import). A rename within
@@ -40,6 +41,22 @@ export async function moveIfPresent(from: string, to: string): Promise<boolean> 
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw err;
   }
+}
+
+/**
+ * Moves `from` only while it is still the file that was read (same inode, size, mtime): a device
+ * that (against the rules) wrote a new file under a fixed name meanwhile keeps its new file, which
+ * is then taken in on its own. False when it is gone or another file.
+ */
+export async function moveIfSame(from: string, to: string, expected: FileStat): Promise<boolean> {
+  try {
+    const st = await fs.lstat(from);
+    if (!sameStat({ size: st.size, mtimeMs: st.mtimeMs, ino: st.ino }, expected)) return false;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+  return moveIfPresent(from, to);
 }
 
 /** Puts a rejected file into quarantine/ beside a `.reason.txt` (written first, so a file there always has its reason). */

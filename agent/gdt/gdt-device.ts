@@ -80,7 +80,7 @@ export class GdtDevice {
 
   /** Checks the folders and starts watching; throws DeviceUnavailable with the reason when they fail. */
   async start(): Promise<void> {
-    const { layout, settings, clock, log, device } = this.#deps;
+    const { layout } = this.#deps;
     await this.open();
     const check = await checkDeviceFolders(layout);
     this.#notes = check.notes;

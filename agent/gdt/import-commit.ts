@@ -6,7 +6,8 @@ import type { Outbox, OutboxEvent } from '../outbox/outbox-event.js';
 import type { DeviceLayout } from './device-layout.js';
 import type { HashRegistry, RegistryEntry } from './hash-registry.js';
 import { archiveName, archiveStamp, attachmentArchiveName, type RejectCode } from './import-plan.js';
-import { moveIfPresent, quarantineFile } from './file-moves.js';
+import { moveIfPresent, moveIfSame, quarantineFile } from './file-moves.js';
+import type { FileStat } from './file-stability.js';
 import type { ResultEventData } from './result-event.js';
 
 /**
@@ -31,6 +32,8 @@ export interface FileFacts {
   name: string;
   size: number;
   sha256: string;
+  /** The stat the bytes were read under: only that file is moved. */
+  stat: FileStat;
 }
 
 /** `importId` is derived from device and content, so the same file always carries the same id (the cloud's de-duplication key). */
@@ -81,13 +84,13 @@ export class ImportCommit {
   }
 
   /** Moves a taken-in file and its attachments to archive/ (idempotent: what is gone was moved before). */
-  async archive(entry: RegistryEntry, currentName: string): Promise<void> {
+  async archive(entry: RegistryEntry, file: FileFacts): Promise<void> {
     const { layout } = this.#deps;
     for (const [i, p] of entry.attachments.entries()) {
       if (p === '') continue;
       await moveIfPresent(p, path.join(layout.archiveDir, attachmentArchiveName(entry.archiveName, i, path.basename(p))));
     }
-    await moveIfPresent(path.join(layout.resultDir, currentName), path.join(layout.archiveDir, entry.archiveName));
+    await moveIfSame(path.join(layout.resultDir, file.name), path.join(layout.archiveDir, entry.archiveName), file.stat);
   }
 
   /** A file whose content was taken in before: finish an interrupted move, or archive a copy without an event. */
@@ -95,10 +98,10 @@ export class ImportCommit {
     const { layout } = this.#deps;
     const archived = await exists(path.join(layout.archiveDir, entry.archiveName));
     if (!archived) {
-      await this.archive(entry, file.name);
+      await this.archive(entry, file);
       return 'finished';
     }
-    await moveIfPresent(path.join(layout.resultDir, file.name), path.join(layout.archiveDir, archiveName(this.#deps.now(), file.sha256, `dup-${file.name}`)));
+    await moveIfSame(path.join(layout.resultDir, file.name), path.join(layout.archiveDir, archiveName(this.#deps.now(), file.sha256, `dup-${file.name}`)), file.stat);
     return 'duplicate';
   }
 

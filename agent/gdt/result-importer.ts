@@ -200,7 +200,7 @@ export class ResultImporter {
     const bytes = await readStable(file, st, s.maxResultFileBytes);
     if (bytes === undefined) return s.stableMs; // changed while being read
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const fileFacts: FileFacts = { name, size: bytes.length, sha256 };
+    const fileFacts: FileFacts = { name, size: bytes.length, sha256, stat: statOf(st) };
     const key = this.#commit.keyOf(sha256);
     const known = registry.get(key);
     if (known?.state === 'done') return this.#settle(known, fileFacts);
@@ -258,10 +258,10 @@ export class ResultImporter {
       reimport,
     });
     const event = await this.#commit.commitResult(entry, data);
+    this.#done();
     this.#reimports.delete(file.name);
     await orders.resolve(orderIds.filter((o): o is string => o !== undefined));
-    await this.#commit.archive(entry, file.name);
-    this.#done();
+    await this.#commit.archive(entry, file);
     this.stats.imported += 1;
     this.stats.lastImportAt = new Date(clock.now()).toISOString();
     log.info(
@@ -293,7 +293,7 @@ export class ResultImporter {
     await orders.enqueueMasterData(order.patient, entry.key);
     await registry.put({ ...entry, state: 'done' });
     this.#deps.onOrdersChanged();
-    await this.#commit.archive(entry, file.name);
+    await this.#commit.archive(entry, file);
     this.stats.answered += 1;
     this.#done();
     log.info({ deviceId: device.id, file: file.name, orderId: order.orderId }, `GDT master data request from device ${device.id} answered (6301 queued)`);

@@ -71,7 +71,7 @@ export async function startGdt(options: HarnessOptions = {}): Promise<GdtHarness
       if (next !== undefined) config = gdtConfig(next);
       harness.config = config;
       harness.module = make();
-      await harness.module.start(new AbortController().signal);
+      await harness.module.start();
     },
     stop: async () => {
       await harness.module.stop();
@@ -79,7 +79,7 @@ export async function startGdt(options: HarnessOptions = {}): Promise<GdtHarness
       await cleanup();
     },
   };
-  await harness.module.start(new AbortController().signal);
+  await harness.module.start();
   return harness;
 }
 
