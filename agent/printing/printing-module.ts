@@ -9,6 +9,7 @@ import { IppClient, type ClientTimeouts } from './ipp-client.js';
 import type { PrinterEndpoint } from './ipp-transport.js';
 import { JobStore } from './job-store.js';
 import { checkPrinterMappings, type MappingWarning } from './mapping-check.js';
+import { PrintError } from './print-error.js';
 import { PrintQueue, type JobPrinter } from './print-queue.js';
 import { TERMINAL_STATES } from './print-job.js';
 import { discoverPrinters, type DiscoveredPrinter, type DiscoverOptions } from './printer-discovery.js';
@@ -48,6 +49,8 @@ export class PrintingModule implements AgentModule {
   readonly #deps: PrintingModuleDeps;
   readonly secrets: PrinterSecrets;
   #clients = new Map<string, IppClient>();
+  /** Printers whose client could not be built (CA file unreadable, bad pin): why, for their jobs and health. */
+  #broken = new Map<string, string>();
   #store: JobStore | undefined;
   #queue: PrintQueue | undefined;
   #monitor: PrinterMonitor | undefined;
@@ -67,6 +70,7 @@ export class PrintingModule implements AgentModule {
         this.#clients.set(p.id, await this.#buildClient(p));
       } catch (err) {
         // One misconfigured printer must not take printing down for the others: its jobs wait and fail at their deadline.
+        this.#broken.set(p.id, describeError(err));
         log.error({ printerId: p.id, err }, `printer ${p.id} cannot be used: ${describeError(err)}`);
       }
     }
@@ -77,7 +81,7 @@ export class PrintingModule implements AgentModule {
     const emit = (type: string) => async (data: unknown) => void (await this.#deps.outbox.append(type, data, { waitMs: EVENT_WAIT_MS }));
     this.#queue = new PrintQueue({
       store,
-      printer: (id) => this.#clients.get(id),
+      printer: (id) => this.#clients.get(id) ?? this.#brokenPrinter(id),
       emit: emit('print.job'),
       policy: () => {
         const q = this.#deps.config().queue;
@@ -103,6 +107,7 @@ export class PrintingModule implements AgentModule {
     await this.#monitor?.stop();
     for (const c of this.#clients.values()) c.close();
     this.#clients = new Map();
+    this.#broken = new Map();
     this.#queue = undefined;
     this.#monitor = undefined;
     this.#store = undefined;
@@ -129,7 +134,8 @@ export class PrintingModule implements AgentModule {
     const waiting = new Set((this.#store?.all() ?? []).filter((j) => !TERMINAL_STATES.has(j.state)).map((j) => j.printerId));
     for (const p of config.printers) {
       const o = this.#monitor?.observation(p.id);
-      if (!this.#clients.has(p.id)) reasons.push(`printer ${p.id} is misconfigured (see log)`);
+      const broken = this.#broken.get(p.id);
+      if (broken !== undefined) reasons.push(`printer ${p.id} cannot be used: ${broken}`);
       else if (o && !o.reachable && waiting.has(p.id)) reasons.push(`printer ${p.id} is not reachable and has jobs waiting`);
       const blocking = o?.reachable ? (o.capabilities?.status.problems ?? []).filter((x) => x.severity === 'error') : [];
       if (blocking.length > 0) reasons.push(`printer ${p.id}: ${blocking.map((x) => x.kind).join(', ')}`);
@@ -175,12 +181,23 @@ export class PrintingModule implements AgentModule {
     return c;
   }
 
+  /** A configured printer without a client: every request fails retryably with the reason, so its jobs wait for a fixed configuration until their deadline. */
+  #brokenPrinter(id: string): JobPrinter | undefined {
+    const why = this.#broken.get(id);
+    if (why === undefined) return undefined;
+    const fail = async (): Promise<never> => {
+      throw new PrintError('unavailable', `printer ${id} cannot be used: ${why}`);
+    };
+    return { printJob: fail, getJob: fail, getJobs: fail, cancelJob: fail };
+  }
+
   async #replaceClient(id: string): Promise<void> {
     const p = this.#config?.printers.find((x) => x.id === id);
     if (!p) return;
     const fresh = await this.#buildClient(p);
     this.#clients.get(id)?.close();
     this.#clients.set(id, fresh);
+    this.#broken.delete(id);
   }
 
   async #buildClient(p: PrinterConfig): Promise<IppClient> {
