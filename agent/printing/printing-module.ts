@@ -13,6 +13,7 @@ import { PrintError } from './print-error.js';
 import { PrintQueue, type JobPrinter } from './print-queue.js';
 import { TERMINAL_STATES } from './print-job.js';
 import { discoverPrinters, type DiscoveredPrinter, type DiscoverOptions } from './printer-discovery.js';
+import type { ProblemKind } from './printer-capabilities.js';
 import { PrinterMonitor } from './printer-monitor.js';
 import { PrinterSecrets } from './printer-secrets.js';
 import { printingCommands } from './printing-commands.js';
@@ -37,6 +38,7 @@ export interface PrintingModuleDeps {
 /** How long printers.list waits for a printer before showing what it last knew. */
 const LIST_WAIT_MS = 5_000;
 const EVENT_WAIT_MS = 10_000;
+const STOPPING: ReadonlySet<ProblemKind> = new Set(['paper-out', 'jam', 'offline', 'door-open', 'toner-empty', 'output-full']);
 
 /**
  * Printing: the configured printers (one IPP client each), the durable print queue and the printer
@@ -137,7 +139,8 @@ export class PrintingModule implements AgentModule {
       const broken = this.#broken.get(p.id);
       if (broken !== undefined) reasons.push(`printer ${p.id} cannot be used: ${broken}`);
       else if (o && !o.reachable && waiting.has(p.id)) reasons.push(`printer ${p.id} is not reachable and has jobs waiting`);
-      const blocking = o?.reachable ? (o.capabilities?.status.problems ?? []).filter((x) => x.severity === 'error') : [];
+      // Paper out, jam, door open, offline, no toner stop printing whatever severity suffix the printer uses (ippeveprinter: media-empty-warning).
+      const blocking = o?.reachable ? (o.capabilities?.status.problems ?? []).filter((x) => x.severity !== 'report' && STOPPING.has(x.kind)) : [];
       if (blocking.length > 0) reasons.push(`printer ${p.id}: ${blocking.map((x) => x.kind).join(', ')}`);
     }
     return reasons.length === 0 ? { level: 'ok' } : { level: 'degraded', reason: reasons.slice(0, 3).join('; ') + (reasons.length > 3 ? ` (+${reasons.length - 3})` : '') };

@@ -38,3 +38,26 @@ t.test('a printer whose settings cannot be used: health says why, its jobs wait 
   const reply = await q.run('print', { docType: 'au', pdf: b64(pdfWithPages(1)) });
   t.match(await q.waitForJob(String(reply['jobId'])), { state: 'failed', failure: 'deadline', reason: /cannot be used: InvalidConfig: CA file of printer kaputt cannot be read \(ENOENT\)$/ });
 });
+
+t.test('paper out at the printer: a printer.state event, health says so', async (t) => {
+  // ippeveprinter takes `STATE:` lines from its job script into printer-state-reasons while the job runs.
+  const empty = await startIppPrinter({ jobStderr: ['STATE: +media-empty-error'], jobSeconds: 2, capture: false, name: 'Empty Printer' });
+  t.teardown(() => empty.stop());
+  const q = await startPrinting({ printers: [{ id: 'leer', uri: empty.uri }], documentTypes: { other: { printer: 'leer' } }, queue: FAST_QUEUE });
+  t.teardown(() => q.stop());
+  const states = (): Array<Record<string, unknown>> => q.events.filter((e) => e.type === 'printer.state').map((e) => e.data);
+  const first = Date.now() + 5_000;
+  while (states().length === 0 && Date.now() < first) await new Promise((r) => setTimeout(r, 20));
+  t.match(states(), [{ printerId: 'leer', reachable: true, state: 'idle', problems: [] }], 'first observation reported');
+  const reply = await q.run('print', { docType: 'au', pdf: b64(pdfWithPages(1)) });
+  await q.waitForJob(String(reply['jobId']), ['processing']);
+  await new Promise((r) => setTimeout(r, 300));
+  await q.run('printers.list', {});
+  // ippeveprinter reports what the script said as its own -warning keyword.
+  t.match(states().at(-1), { printerId: 'leer', reachable: true, problems: [{ kind: 'paper-out', severity: 'warning', keyword: 'media-empty-warning' }] });
+  t.match(q.module.healthcheck(), { level: 'degraded', reason: 'printer leer: paper-out' });
+  const count = states().length;
+  await q.run('printers.list', {});
+  t.equal(states().length, count, 'no event while nothing changed');
+  await q.waitForJob(String(reply['jobId']));
+});
