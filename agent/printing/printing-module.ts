@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Clock } from '../core/clock.js';
+import type { Clock, Timer } from '../core/clock.js';
 import { describeError, ErrorCode, PraxisboxError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { AgentModule, CommandTable, HealthReport } from '../core/module.js';
@@ -38,6 +38,7 @@ export interface PrintingModuleDeps {
 /** How long printers.list waits for a printer before showing what it last knew. */
 const LIST_WAIT_MS = 5_000;
 const EVENT_WAIT_MS = 10_000;
+const PRUNE_INTERVAL_MS = 3_600_000;
 const STOPPING: ReadonlySet<ProblemKind> = new Set(['paper-out', 'jam', 'offline', 'door-open', 'toner-empty', 'output-full']);
 
 /**
@@ -57,6 +58,7 @@ export class PrintingModule implements AgentModule {
   #queue: PrintQueue | undefined;
   #monitor: PrinterMonitor | undefined;
   #config: PrintingConfig | undefined;
+  #pruneTimer: Timer | undefined;
 
   constructor(deps: PrintingModuleDeps) {
     this.#deps = deps;
@@ -101,10 +103,13 @@ export class PrintingModule implements AgentModule {
       log,
     });
     this.#monitor.start();
+    this.#schedulePrune(store, config.queue.keepFinishedHours * 3_600_000);
     for (const problem of printingConfigProblems(config)) log.warn({ problem }, `printing configuration: ${problem}`);
   }
 
   async stop(): Promise<void> {
+    if (this.#pruneTimer) this.#deps.clock.clearTimeout(this.#pruneTimer);
+    this.#pruneTimer = undefined;
     await this.#queue?.stop();
     await this.#monitor?.stop();
     for (const c of this.#clients.values()) c.close();
@@ -182,6 +187,19 @@ export class PrintingModule implements AgentModule {
     const c = this.#clients.get(id);
     if (!c) throw new PraxisboxError(ErrorCode.InvalidConfig, `printer ${id} is misconfigured (see the box log)`);
     return c;
+  }
+
+  /** Finished records go after keepFinishedHours while the agent runs for weeks, not only at start. */
+  #schedulePrune(store: JobStore, keepMs: number): void {
+    this.#pruneTimer = this.#deps.clock.setTimeout(() => {
+      void store
+        .prune(this.#deps.clock.now(), keepMs)
+        .catch((err: unknown) => this.#deps.log.warn({ err }, `finished print jobs could not be pruned: ${describeError(err)}`))
+        .finally(() => {
+          if (this.#store === store) this.#schedulePrune(store, keepMs);
+        });
+    }, PRUNE_INTERVAL_MS);
+    this.#pruneTimer.unref?.();
   }
 
   /** A configured printer without a client: every request fails retryably with the reason, so its jobs wait for a fixed configuration until their deadline. */

@@ -3,17 +3,19 @@ import { freePort } from '../helpers/ipp-printer.js';
 
 /**
  * A TCP relay on a fixed local port in front of a printer, so a test can take "the printer" away
- * (connections refused) and bring a fresh one back under the same URI — what a printer restart
- * looks like to the box: same address, new process, job ids counted from 1 again.
+ * and bring a fresh one back under the same URI — what a printer restart looks like to the box:
+ * same address, new process, job ids counted from 1 again. While "down" the relay keeps its port
+ * (another test could take a released port) and resets every connection (RST), as a host whose
+ * printer service is gone does.
  */
 export interface TcpProxy {
   port: number;
   uri: string;
   /** Relays new connections to this port from now on. */
   target(port: number): void;
-  /** Closes the listener and every relayed connection (the printer is off). */
+  /** Resets every relayed and every new connection (the printer is off). */
   down(): Promise<void>;
-  /** Listens again on the same port. */
+  /** Relays again. */
   up(): Promise<void>;
   close(): Promise<void>;
 }
@@ -21,41 +23,46 @@ export interface TcpProxy {
 export async function startTcpProxy(targetPort: number, listenHost = '127.0.0.1'): Promise<TcpProxy> {
   const port = await freePort();
   let target = targetPort;
+  let refusing = false;
   const sockets = new Set<net.Socket>();
-  let server: net.Server | undefined;
-  const listen = (): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const srv = net.createServer((client) => {
-        const upstream = net.connect(target, '127.0.0.1');
-        for (const s of [client, upstream]) {
-          sockets.add(s);
-          s.on('close', () => sockets.delete(s));
-          s.on('error', () => undefined);
-        }
-        client.pipe(upstream);
-        upstream.pipe(client);
-        client.on('close', () => upstream.destroy());
-        upstream.on('close', () => client.destroy());
-      });
-      srv.once('error', reject);
-      srv.listen(port, listenHost, () => resolve());
-      server = srv;
-    });
-  const down = async (): Promise<void> => {
-    const srv = server;
-    server = undefined;
-    for (const s of sockets) s.destroy();
-    if (srv) await new Promise<void>((resolve) => srv.close(() => resolve()));
-  };
-  await listen();
+  const server = net.createServer((client) => {
+    client.on('error', () => undefined);
+    if (refusing) {
+      client.resetAndDestroy();
+      return;
+    }
+    const upstream = net.connect(target, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => undefined);
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, listenHost, () => resolve());
+  });
   return {
     port,
     uri: `ipp://localhost:${port}/ipp/print`,
     target: (p) => {
       target = p;
     },
-    down,
-    up: listen,
-    close: down,
+    down: async () => {
+      refusing = true;
+      for (const s of sockets) s.resetAndDestroy();
+    },
+    up: async () => {
+      refusing = false;
+    },
+    close: async () => {
+      refusing = true;
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }
