@@ -1,7 +1,7 @@
 import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { encodeFrame, scanFrames } from '../outbox/frame.js';
-import { ensurePrivateDir, writeFileDurable } from '../core/durable-file.js';
+import { readIfExists, ensurePrivateDir, writeFileDurable } from '../core/durable-file.js';
 import type { CommandReply } from '../core/commands.js';
 
 /** Where and how to answer a command: MQTT 5 response topic + correlation data, or res/{id}. */
@@ -45,13 +45,7 @@ export class CommandJournal {
 
   async open(now: number, retentionMs: number): Promise<void> {
     await ensurePrivateDir(path.dirname(this.#file));
-    let buf: Buffer;
-    try {
-      buf = await fs.readFile(this.#file);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      buf = Buffer.alloc(0);
-    }
+    const buf = (await readIfExists(this.#file)) ?? Buffer.alloc(0);
     // A torn last record was never acknowledged to anyone (its write had not returned); skip it.
     for (const frame of scanFrames(buf).frames) {
       let rec: Record_;

@@ -1,7 +1,7 @@
 import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { encodeFrame, scanFrames } from './frame.js';
-import { writeFileDurable } from '../core/durable-file.js';
+import { readIfExists, writeFileDurable } from '../core/durable-file.js';
 
 /**
  * Acknowledged seq ranges, appended as frames of two u64 (from, to). Losing the newest acks in a
@@ -25,13 +25,7 @@ export class AckLog {
 
   /** Reads every intact range; a torn tail is cut off. */
   async load(): Promise<Array<[number, number]>> {
-    let buf: Buffer;
-    try {
-      buf = await fs.readFile(this.#file);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      buf = Buffer.alloc(0);
-    }
+    const buf = (await readIfExists(this.#file)) ?? Buffer.alloc(0);
     const scan = scanFrames(buf);
     const ranges: Array<[number, number]> = [];
     for (const f of scan.frames) {
