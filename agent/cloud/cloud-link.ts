@@ -94,6 +94,7 @@ export class CloudLinkModule implements AgentModule {
       clock,
       log: this.#deps.log,
       maxMessageBytes: cfg.maxMessageBytes,
+      source: 'cloud',
       sendReply: (route, body) => this.#sendReply(route, body),
     });
     this.#sync = new ConfigSync({

@@ -56,7 +56,7 @@ export class CommandJournal {
       }
       if (rec.kind === 'received') this.#entries.set(rec.entry.id, rec.entry);
       const entry = rec.kind === 'received' ? undefined : this.#entries.get(rec.id);
-      if (rec.kind === 'done' && entry) Object.assign(entry, { result: rec.result, doneAt: rec.doneAt });
+      if (rec.kind === 'done' && entry) Object.assign(entry, { result: rec.result, doneAt: rec.doneAt, args: null });
       if (rec.kind === 'replied' && entry) entry.replied = true;
     }
     for (const [id, e] of this.#entries) {
@@ -84,10 +84,17 @@ export class CommandJournal {
     return this.#append({ kind: 'received', entry }, true);
   }
 
-  done(id: string, result: CommandReply, doneAt: number): Promise<void> {
+  /**
+   * Records the result. The arguments are only needed to run an interrupted command again, and may
+   * be large or personal (a PDF, a patient for a device order): once the result is stored they are
+   * dropped, and when they were more than a few bytes the journal is rewritten so they leave the disk.
+   */
+  async done(id: string, result: CommandReply, doneAt: number): Promise<void> {
     const entry = this.#entries.get(id);
-    if (entry) Object.assign(entry, { result, doneAt });
-    return this.#append({ kind: 'done', id, result, doneAt }, true);
+    const argBytes = entry ? JSON.stringify(entry.args ?? null).length : 0;
+    if (entry) Object.assign(entry, { result, doneAt, args: null });
+    await this.#append({ kind: 'done', id, result, doneAt }, true);
+    if (argBytes > 256) await this.#enqueue(() => this.#rewrite());
   }
 
   replied(id: string): Promise<void> {

@@ -13,6 +13,8 @@ export interface CommandRunnerDeps {
   clock: Clock;
   log: Logger;
   maxMessageBytes: number;
+  /** Who sends these commands: the cloud link, or LAN software on the local broker. */
+  source: 'cloud' | 'local-broker';
   /** Publishes a reply (QoS 1); resolves true once the broker has it, false when offline. */
   sendReply: (route: ReplyRoute, body: Buffer) => Promise<boolean>;
 }
@@ -98,7 +100,7 @@ export class CommandRunner {
         this.#stats.expired += 1;
         result = { status: 'error', error: { code: ErrorCode.Expired, message: `command expired at ${new Date(entry.expiresAt).toISOString()} and was not run` } };
       } else {
-        result = await this.#deps.dispatcher.dispatch(entry.name, entry.args, { source: 'cloud' });
+        result = await this.#deps.dispatcher.dispatch(entry.name, entry.args, { source: this.#deps.source, commandId: entry.id });
       }
       await this.#deps.journal.done(entry.id, result, this.#deps.clock.now());
       await this.#reply(entry);

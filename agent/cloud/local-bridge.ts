@@ -52,6 +52,7 @@ export class LocalBridge {
       clock,
       log,
       maxMessageBytes: this.#deps.maxMessageBytes,
+      source: 'local-broker',
       sendReply: (route, body) => this.#publish(route.topic, body).then(() => true, () => false),
     });
     this.#runner = runner;

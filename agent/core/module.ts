@@ -16,6 +16,8 @@ export interface CommandContext {
   source: 'cloud' | 'local-broker' | 'web' | 'cli' | 'internal';
   user?: string;
   signal?: AbortSignal;
+  /** The id the caller gave the command (MQTT `id`): handlers with side effects use it to act once. */
+  commandId?: string;
 }
 
 export interface CommandSpec {

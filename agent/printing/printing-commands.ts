@@ -108,8 +108,11 @@ export function printingCommands(deps: PrintingCommandDeps): CommandTable {
         },
         { additionalProperties: false },
       ),
-      handler: async (args) => {
-        const a = args as { docType: string; pdf: string; copies?: number; jobName?: string; requestId?: string };
+      handler: async (args, ctx) => {
+        const given = args as { docType: string; pdf: string; copies?: number; jobName?: string; requestId?: string };
+        // A cloud command re-run after a crash carries the same command id: never a second job.
+        const requestId = given.requestId ?? (ctx.commandId !== undefined ? `${ctx.source}-${ctx.commandId}` : undefined);
+        const a = { ...given, ...(requestId !== undefined ? { requestId } : {}) };
         const config = deps.config();
         if (a.requestId !== undefined) {
           const existing = deps.store().byRequestId(a.requestId);

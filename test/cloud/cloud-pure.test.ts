@@ -129,3 +129,24 @@ t.test('topics and schemas', async (t) => {
     t.same(JSON.parse(await fs.readFile(file, 'utf8')), JSON.parse(JSON.stringify(schema)), `docs/mqtt-schemas/${name}.schema.json is current (praxisbox mqtt-schemas --out docs/mqtt-schemas)`);
   }
 });
+
+t.test('command journal: arguments leave the disk once the result is stored', async (t) => {
+  const { CommandJournal } = await import('../../agent/cloud/command-journal.js');
+  const { tempDir } = await import('../helpers/fixtures.js');
+  const { dir, cleanup } = await tempDir();
+  t.teardown(cleanup);
+  const journal = new CommandJournal(dir);
+  await journal.open(Date.now(), 3600_000);
+  const secret = 'Mustermann-'.repeat(100);
+  await journal.received({ id: 'c1', name: 'print', args: { jobName: secret }, receivedAt: Date.now(), route: { topic: 'x' } });
+  t.match(await fs.readFile(path.join(dir, 'commands.log'), 'latin1'), /Mustermann/, 'kept while the command may have to run again');
+  t.same(journal.unfinished().map((e) => e.id), ['c1']);
+  await journal.done('c1', { status: 'ok', data: { jobId: 'j1' } }, Date.now());
+  t.notMatch(await fs.readFile(path.join(dir, 'commands.log'), 'latin1'), /Mustermann/, 'gone after the result is stored');
+  await journal.close();
+  const reopened = new CommandJournal(dir);
+  await reopened.open(Date.now(), 3600_000);
+  t.same(reopened.get('c1')?.result, { status: 'ok', data: { jobId: 'j1' } }, 'the result survives for duplicate ids');
+  t.same(reopened.unfinished(), []);
+  await reopened.close();
+});
