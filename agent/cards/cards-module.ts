@@ -10,7 +10,7 @@ import type { CardsConfig } from './cards-config.js';
 import { runCardSession, type SessionOutcome } from './card-session.js';
 import { CardEventSink } from './event-sink.js';
 import { localIsoDate } from './insured-person.js';
-import type { PcscDriver, ReaderStatus } from './pcsc-driver.js';
+import { isPcscError, type PcscDriver, type ReaderStatus } from './pcsc-driver.js';
 import { TerminalMonitor, type MonitorListener } from './terminal-monitor.js';
 import { identifyReader, refOf, terminalViews, type ReaderSnapshot, type TerminalIdentity, type TerminalView } from './terminal-registry.js';
 import { startUsbHints, type UsbHints, type UsbHintsDeps } from './usb-hints.js';
@@ -79,7 +79,8 @@ export class CardsModule implements AgentModule {
     try {
       await this.#monitor.start();
     } catch (err) {
-      throw new PraxisboxError(ErrorCode.DeviceUnavailable, `PC/SC service not available (${describeError(err)})`, { cause: err });
+      const why = isPcscError(err) ? err.failure : describeError(err);
+      throw new PraxisboxError(ErrorCode.DeviceUnavailable, `PC/SC service not available (${why})`, { cause: err });
     }
     if (this.#deps.usb !== false && config().usbHints) {
       const monitor = this.#monitor;
@@ -96,7 +97,9 @@ export class CardsModule implements AgentModule {
       return r.tail;
     });
     this.#readers.clear();
-    await Promise.race([Promise.all(tails), new Promise((resolve) => this.#deps.clock.setTimeout(() => resolve(undefined), 3_000))]);
+    let timer: ReturnType<Clock['setTimeout']> | undefined;
+    await Promise.race([Promise.all(tails), new Promise((resolve) => (timer = this.#deps.clock.setTimeout(() => resolve(undefined), 3_000)))]);
+    if (timer) this.#deps.clock.clearTimeout(timer);
     await this.#sink?.close(2_000);
     this.#monitor = undefined;
     this.#sink = undefined;

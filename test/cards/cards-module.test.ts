@@ -6,6 +6,8 @@ import { describeCommand } from '../../agent/cards/apdu.js';
 import { startUsbHints } from '../../agent/cards/usb-hints.js';
 import type { CardEventMap } from '../../agent/cards/card-events.js';
 import { systemClock } from '../../agent/core/clock.js';
+import { EventBus } from '../../agent/core/bus.js';
+import type { AgentEvents } from '../../agent/core/events.js';
 import { ErrorCode, PraxisboxError } from '../../agent/core/errors.js';
 import { isPatientData, revealDeep } from '../../agent/core/patient-data.js';
 import type { AppendOptions, Outbox, OutboxEvent, OutboxStats, RawOutboxEvent } from '../../agent/outbox/outbox-event.js';
@@ -87,10 +89,20 @@ function setup(t: { teardown(fn: () => unknown): void }, overrides: Record<strin
   return { pcsc, outbox, module, capture, bus, setConfig: (c: CardsConfig) => (config = c) };
 }
 
+t.test('an agent bus carrying both event maps fits the bus dependency', async (t) => {
+  const { log } = captureLog();
+  const agentBus = new EventBus<AgentEvents & CardEventMap>(log);
+  const seen: string[] = [];
+  agentBus.on('test', 'card.removed', (e) => void seen.push(e.insertionId));
+  const dep: CardsModuleDeps['bus'] = agentBus;
+  dep?.emit('card.removed', { source: 'pcsc', terminalId: 'x', workstationIds: [], insertionId: 'i1' });
+  t.same(seen, ['i1']);
+});
+
 t.test('start fails without PC/SC; stop after a failed start is safe', async (t) => {
   const { pcsc, module } = setup(t);
   pcsc.up = false;
-  await t.rejects(module.start(), { code: 'DeviceUnavailable', message: 'PC/SC service not available (DeviceUnavailable: PC/SC establish context failed: no-service)' });
+  await t.rejects(module.start(), { code: 'DeviceUnavailable', message: 'PC/SC service not available (no-service)' });
   await module.stop();
   t.same(module.healthcheck(), { level: 'degraded', reason: 'card terminals are not monitored' });
 });

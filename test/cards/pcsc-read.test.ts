@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
 import t from 'tap';
 import { startPcscd, VPCD_READERS } from '../helpers/pcscd.js';
 import { tempDir } from '../helpers/fixtures.js';
@@ -7,12 +8,13 @@ import { RecordingOutbox, onTerminal, type Recorded } from './recording-outbox.j
 import { CardsModule } from '../../agent/cards/cards-module.js';
 import { cardsConfig } from '../../agent/cards/cards-config.js';
 import { createPcscDriver } from '../../agent/cards/driver.js';
-import { VpcdCard, vpcdPort } from '../../agent/cards/sim/vpcd-card.js';
-import { virtualCard, type VirtualCardType } from '../../agent/cards/sim/virtual-cards.js';
+import { vpcdPort } from '../../agent/cards/sim/vpcd-card.js';
+import { VpcdSlot } from '../../agent/cards/sim/vpcd-slot.js';
+import type { VirtualCardType } from '../../agent/cards/sim/virtual-cards.js';
 import { simPerson } from '../../agent/cards/sim/sim-person.js';
 import { systemClock } from '../../agent/core/clock.js';
 import { isPatientData } from '../../agent/core/patient-data.js';
-import { runCardRead, runSimCard, type CardsCliIo } from '../../agent/cards/cards-cli.js';
+import { runCardRead, runSimCard, type CardsCliIo, type SimCardOptions } from '../../agent/cards/cards-cli.js';
 import { PcscError } from '../../agent/cards/pcsc-driver.js';
 
 // Every card type through real pcscd + vpcd, each broken card a clean card.error, and no person data in
@@ -36,7 +38,7 @@ const person = simPerson({
   wop: '17',
 });
 /** Values that must never appear in a log line. */
-const PERSONAL = ['Ottilie', 'Zwirbelmann', 'Z123456783', 'K305419872', 'Hedwig', 'Maren', 'Quastenbüttel', 'Quastenb', '1961', '19610723', '23071961', 'Zeisigsteig', '27498', 'Eckhusen'];
+const PERSONAL = ['Ottilie', 'Zwirbelmann', 'Z123456783', 'K305419872', 'Hedwig', 'Maren', 'Quastenbüttel', 'Quastenb', '1961-07-23', '19610723', '23071961', '23.07.1961', 'Zeisigsteig', '27498', 'Eckhusen'];
 
 const pcscd = await startPcscd(t);
 const { dir, cleanup } = await tempDir();
@@ -52,14 +54,14 @@ await module.start();
 t.teardown(() => module.stop());
 
 const unassigned = 'pcsc-virtual-pcd-slot-01';
-const cards: VpcdCard[] = [];
-t.teardown(() => Promise.all(cards.map((c) => c.remove())));
+const slots = [new VpcdSlot({ port: vpcdPort(0) }), new VpcdSlot({ port: vpcdPort(1) })] as const;
+t.teardown(() => Promise.all(slots.map((s) => s.close())));
+await Promise.all(slots.map((s) => s.ready()));
 
-async function insert(type: VirtualCardType, slot = 0): Promise<{ card: VpcdCard; events: () => Recorded[] }> {
+async function insert(type: VirtualCardType, slot: 0 | 1 = 0): Promise<{ card: VpcdSlot; events: () => Recorded[] }> {
   const from = outbox.events.length;
-  const card = new VpcdCard({ card: virtualCard(type, { person }), port: vpcdPort(slot) });
-  cards.push(card);
-  await card.insert();
+  const card = slots[slot];
+  await card.insert({ type, person });
   return { card, events: () => outbox.events.slice(from) };
 }
 
@@ -214,11 +216,9 @@ t.test('CLI: sim card inserts a card built from a JSON person; card read prints 
   t.teardown(cleanData);
   const file = `${dataDir}/person.json`;
   await writeFile(file, JSON.stringify({ firstName: 'Ottilie', lastName: 'Zwirbelmann', birthDate: '1990-02-28', insuranceNumber: 'Z123456783', sex: 'D' }));
-  const out = sink();
-  const ctl = new AbortController();
-  const sim = runSimCard({ type: 'egk', data: file, slot: 1 }, { ...out, signal: ctl.signal });
+  const sim = simCardInWorker({ type: 'egk', data: file, slot: 1 });
   await outbox.next(onTerminal('card.read', unassigned), 10_000);
-  t.match(out.stdout(), /^eGK v5\.2 \(GKV\) inserted into vpcd slot 1 \(127\.0\.0\.1:35964\); Ctrl-C removes it\n$/);
+  t.match(sim.stdout(), /^eGK v5\.2 \(GKV\) inserted into vpcd slot 1 \(127\.0\.0\.1:35964\); Ctrl-C removes it\n$/);
 
   const json = sink();
   t.equal(await runCardRead({ reader: 'Virtual PCD slot 01', json: true }, json), 0);
@@ -232,9 +232,8 @@ t.test('CLI: sim card inserts a card built from a JSON person; card read prints 
   t.match(human.stdout(), /^Reader: +Virtual PCD 00 01\nCard: +eGK \(schema 5\.2, generation G2\.1\)\nName: +Ottilie Zwirbelmann\nBorn: +1990-02-28\n/);
   t.match(human.stdout(), /Warnings: +-\n$/);
 
-  ctl.abort();
-  t.equal(await sim, 0);
-  t.match(out.stdout(), /card removed\n$/);
+  t.equal(await sim.stop(), 0);
+  t.match(sim.stdout(), /card removed\n$/);
   await outbox.next(onTerminal('card.removed', unassigned), 10_000);
 });
 
@@ -273,6 +272,27 @@ t.test('the log names terminals, codes and timings, never the person', async (t)
   for (const value of PERSONAL) t.notOk(text.includes(value), `log does not contain ${value}`);
   t.ok(pcscd.log().length > 0, 'pcscd ran with APDU logging');
 });
+
+/** `runSimCard` in a worker thread, with Ctrl-C as a message. */
+function simCardInWorker(opts: SimCardOptions): { stdout: () => string; stop: () => Promise<number> } {
+  let out = '';
+  let exit: (code: number) => void = () => undefined;
+  const done = new Promise<number>((resolve) => (exit = resolve));
+  const worker = new Worker(new URL('./sim-card-cli-worker.js', import.meta.url), { workerData: opts });
+  worker.on('message', (m: { stream?: string; s?: string; code?: number }) => {
+    if (m.stream === 'stdout') out += m.s ?? '';
+    if (m.code !== undefined) exit(m.code);
+  });
+  return {
+    stdout: () => out,
+    stop: async () => {
+      worker.postMessage('abort');
+      const code = await done;
+      await worker.terminate();
+      return code;
+    },
+  };
+}
 
 function sink(): { stdout: () => string; stderr: () => string } & CardsCliIo {
   let out = '';

@@ -6,8 +6,8 @@ import { RecordingOutbox, onTerminal } from './recording-outbox.js';
 import { CardsModule } from '../../agent/cards/cards-module.js';
 import { cardsConfig } from '../../agent/cards/cards-config.js';
 import { createPcscDriver } from '../../agent/cards/driver.js';
-import { VpcdCard, vpcdPort } from '../../agent/cards/sim/vpcd-card.js';
-import { virtualCard } from '../../agent/cards/sim/virtual-cards.js';
+import { vpcdPort } from '../../agent/cards/sim/vpcd-card.js';
+import { VpcdSlot } from '../../agent/cards/sim/vpcd-slot.js';
 import { systemClock } from '../../agent/core/clock.js';
 import { EventBus } from '../../agent/core/bus.js';
 import { Supervisor } from '../../agent/core/supervisor.js';
@@ -36,8 +36,9 @@ const supervisor = new Supervisor({
   retry: { baseMs: 200, maxMs: 400 },
 });
 t.teardown(() => supervisor.stopAll(5_000));
-const cards: VpcdCard[] = [];
-t.teardown(() => Promise.all(cards.map((c) => c.remove())));
+const slots = [new VpcdSlot({ port: vpcdPort(0) }), new VpcdSlot({ port: vpcdPort(1) })] as const;
+t.teardown(() => Promise.all(slots.map((s) => s.close())));
+await Promise.all(slots.map((s) => s.ready()));
 
 async function until(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -51,7 +52,7 @@ t.test('pcscd missing at start: module unavailable with the reason; the rest kee
   await pcscd.stop();
   await supervisor.startAll();
   t.equal(supervisor.state('cards'), 'unavailable');
-  t.match(supervisor.reason('cards'), /^DeviceUnavailable: PC\/SC service not available \(DeviceUnavailable: PC\/SC establish context failed: no-service\)$/);
+  t.match(supervisor.reason('cards'), /^DeviceUnavailable: PC\/SC service not available \(no-service\)$/);
   await pcscd.start();
   await until('cards running', () => supervisor.state('cards') === 'running', 5_000);
   await outbox.next(onTerminal('terminal.attached', 'labor'), 5_000, 0);
@@ -59,10 +60,9 @@ t.test('pcscd missing at start: module unavailable with the reason; the rest kee
 });
 
 t.test('pcscd killed and restarted: terminals detach, health degrades, reads work again within 5 s', async (t) => {
-  const card = new VpcdCard({ card: virtualCard('egk'), port: vpcdPort(0), reconnect: true });
-  cards.push(card);
+  const card = slots[0];
   let from = outbox.events.length;
-  await card.insert();
+  await card.insert({ type: 'egk' });
   const first = await outbox.next(onTerminal('card.read', 'empfang'), 10_000, from);
   t.equal(first.data['cardType'], 'egk');
 
@@ -106,11 +106,9 @@ t.test('pcscd killed and restarted: terminals detach, health degrades, reads wor
 
 t.test('two readers at once: both cards read, each on its own terminal and workstation', async (t) => {
   const from = outbox.events.length;
-  const a = new VpcdCard({ card: virtualCard('egk'), port: vpcdPort(0) });
-  const b = new VpcdCard({ card: virtualCard('kvk'), port: vpcdPort(1) });
-  cards.push(a, b);
+  const [a, b] = slots;
   const started = Date.now();
-  await Promise.all([a.insert(), b.insert()]);
+  await Promise.all([a.insert({ type: 'egk' }), b.insert({ type: 'kvk' })]);
   const [ra, rb] = await Promise.all([outbox.next(onTerminal('card.read', 'empfang'), 10_000, from), outbox.next(onTerminal('card.read', 'labor'), 10_000, from)]);
   const both = Date.now() - started;
   t.equal(ra.data['cardType'], 'egk');

@@ -9,8 +9,8 @@ import { RecordingOutbox, onTerminal } from './recording-outbox.js';
 import { CardsModule } from '../../agent/cards/cards-module.js';
 import { cardsConfig } from '../../agent/cards/cards-config.js';
 import { createPcscDriver } from '../../agent/cards/driver.js';
-import { VpcdCard, vpcdPort } from '../../agent/cards/sim/vpcd-card.js';
-import { virtualCard } from '../../agent/cards/sim/virtual-cards.js';
+import { vpcdPort } from '../../agent/cards/sim/vpcd-card.js';
+import { VpcdSlot } from '../../agent/cards/sim/vpcd-slot.js';
 import { systemClock } from '../../agent/core/clock.js';
 
 // Insert and remove 200 times (1000 in long mode), on both vpcd slots at once: half the cards are
@@ -40,13 +40,17 @@ const TOTAL = longMode ? 1000 : 200;
 let reads = 0;
 let errors = 0;
 
-async function cycles(slot: number, terminalId: string, from: number, to: number): Promise<void> {
+const slots = [new VpcdSlot({ port: vpcdPort(0), reconnect: false }), new VpcdSlot({ port: vpcdPort(1), reconnect: false })] as const;
+t.teardown(() => Promise.all(slots.map((s) => s.close())));
+await Promise.all(slots.map((s) => s.ready()));
+
+async function cycles(slot: 0 | 1, terminalId: string, from: number, to: number): Promise<void> {
+  const card = slots[slot];
   for (let i = from; i < to; i++) {
-    const card = new VpcdCard({ card: virtualCard(i % 4 < 2 ? 'egk' : 'kvk'), port: vpcdPort(slot), reconnect: false });
     const waitForRead = i % 2 === 0;
     const inserted = outbox.next(onTerminal('card.inserted', terminalId), 10_000);
     const outcome = waitForRead ? outbox.next((e) => (e.type === 'card.read' || e.type === 'card.error') && e.data['terminalId'] === terminalId, 10_000) : undefined;
-    await card.insert();
+    await card.insert({ type: i % 4 < 2 ? 'egk' : 'kvk' });
     await inserted;
     if (outcome) {
       const e = await outcome;

@@ -22,6 +22,8 @@ export interface VpcdCardOptions {
   /** Connect again when vpcd drops the connection (pcscd restarted): the card stays "inserted". */
   reconnect?: boolean;
   reconnectDelayMs?: number;
+  /** Called after a connection opened or the card pulled itself (for the worker wrapper). */
+  onState?: () => void;
 }
 
 export class VpcdCard {
@@ -79,6 +81,7 @@ export class VpcdCard {
     s.setNoDelay(true);
     s.on('connect', () => {
       this.connections += 1;
+      this.#opts.onState?.();
       const done = this.#connectedOnce;
       this.#connectedOnce = undefined;
       done?.();
@@ -104,6 +107,7 @@ export class VpcdCard {
       if (reply === 'pull') {
         this.pulled = true;
         s.destroy();
+        this.#opts.onState?.();
         return;
       }
       if (reply) {
