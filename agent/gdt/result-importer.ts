@@ -206,6 +206,7 @@ export class ResultImporter {
     if (known?.state === 'done') return this.#settle(known, fileFacts);
     if (known?.state === 'pending') {
       const recovered = known.kind === 'answer' ? (this.#deps.orders.hasSource(key) ? 'appended' : 'not-appended') : await this.#commit.recoverPending(known);
+      log.info({ deviceId: device.id, file: name, importId: known.importId, recovered }, `GDT import interrupted by a restart: event ${recovered}`);
       if (recovered === 'appended') {
         if (known.kind === 'answer') await registry.put({ ...known, state: 'done', at: now });
         return this.#settle({ ...known, state: 'done' }, fileFacts);
@@ -220,12 +221,12 @@ export class ResultImporter {
       parse = parseGdt(bytes, { maxBytes: s.maxResultFileBytes });
     } catch (err) {
       const ready = readiness(true, unchanged, s.incompleteWaitMs);
-      if (!ready.ready) return ready.retryInMs;
+      if (!ready.ready) return this.#recheck(ready.retryInMs);
       const code: RejectCode = isPraxisboxError(err) && err.code === ErrorCode.InvalidInput ? 'over-limit' : 'not-gdt';
       return this.#reject({ ...facts, id: sha256 }, code, isPraxisboxError(err) ? err.message : 'the file is not GDT');
     }
     const ready = readiness(looksIncomplete(parse), unchanged, s.incompleteWaitMs);
-    if (!ready.ready) return ready.retryInMs;
+    if (!ready.ready) return this.#recheck(ready.retryInMs);
 
     const cls = classifyRecords(parse.records);
     if (cls.kind === 'reject') return this.#reject({ ...facts, id: sha256 }, cls.code, cls.message);
@@ -322,6 +323,15 @@ export class ResultImporter {
     this.#files.forget(file.name);
     this.#reimports.delete(file.name);
     return undefined;
+  }
+
+  /**
+   * A suspicious file is looked at again soon (not only when its wait is over): a device that was
+   * merely pausing finishes it, and a poll does not notice changes of a file already scheduled.
+   */
+  #recheck(waitMs: number): number {
+    const s = this.#deps.settings();
+    return Math.min(waitMs, Math.max(s.stableMs, s.pollIntervalMs));
   }
 
   #done(): void {
