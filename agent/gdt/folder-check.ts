@@ -9,16 +9,21 @@ import type { DeviceLayout } from './device-layout.js';
  * (a mounted share) must exist — creating it would hide a missing mount behind an empty local folder
  * the device never sees.
  */
-export async function checkDeviceFolders(layout: DeviceLayout): Promise<{ problems: string[]; notes: string[] }> {
+export async function checkDeviceFolders(layout: DeviceLayout, options: { create?: boolean } = {}): Promise<{ problems: string[]; notes: string[] }> {
+  const create = options.create ?? true;
   const problems: string[] = [];
   const notes: string[] = [];
   const check = async (what: string, dir: string, managed: boolean): Promise<void> => {
+    if (!create && managed && !(await exists(dir))) {
+      notes.push(`${what} ${dir} will be created`);
+      return;
+    }
     const problem = await usableFolder(dir, managed);
     if (problem !== undefined) problems.push(`${what} ${dir} ${problem}`);
   };
   await check('order folder', layout.orderDir, layout.orderDirManaged);
   if (layout.resultDir !== layout.orderDir) await check('result folder', layout.resultDir, layout.resultDirManaged);
-  if (problems.length === 0) {
+  if (problems.length === 0 && create) {
     for (const dir of [layout.archiveDir, layout.quarantineDir]) {
       try {
         await fs.mkdir(dir, { recursive: true });
@@ -67,4 +72,13 @@ async function usableFolder(dir: string, managed: boolean): Promise<string | und
     return `cannot be listed (${(err as NodeJS.ErrnoException).code ?? 'error'})`;
   }
   return undefined;
+}
+
+async function exists(dir: string): Promise<boolean> {
+  try {
+    await fs.stat(dir);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -6,6 +6,7 @@ import type { GdtConfig } from './gdt-config.js';
 import type { OrderStatus } from './order-queue.js';
 import { OrderPatientSchema } from './order-plan.js';
 import type { ReimportResult } from './reimport.js';
+import type { GdtConfigCheck } from './config-check.js';
 
 /**
  * The `gdt.*` commands. Replies carry ids, states and file names — never patient data (they may
@@ -16,6 +17,7 @@ export interface GdtCommandHost {
   deviceConfig(id: string): GdtConfig['devices'][number];
   devices(): Array<Record<string, unknown>>;
   reimport(archiveFile: string, deviceId?: string): Promise<ReimportResult>;
+  checkConfig(section: unknown): Promise<GdtConfigCheck>;
 }
 
 const DeviceId = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,31}$' });
@@ -75,6 +77,11 @@ export function gdtCommands(host: GdtCommandHost): CommandTable {
         const accepted = await device.orders().cancel(args.orderId);
         return settle(device, args.deviceId, args.orderId, accepted.status, 'cancel-written');
       },
+    },
+    'gdt.config.check': {
+      description: 'Checks a proposed gdt configuration section (schema, cross-field rules, folders) without saving it',
+      args: Type.Object({ gdt: Type.Unknown() }, { additionalProperties: false }),
+      handler: async (raw) => host.checkConfig((raw as { gdt: unknown }).gdt),
     },
     'gdt.reimport': {
       description: 'Puts a file from archive/ or quarantine/ back into the result folder to be imported again',

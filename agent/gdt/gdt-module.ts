@@ -12,6 +12,7 @@ import { GdtDevice } from './gdt-device.js';
 import { gdtCommands } from './gdt-commands.js';
 import { HashRegistry } from './hash-registry.js';
 import { checkArchiveName, type ReimportResult } from './reimport.js';
+import { checkGdtSection, type GdtConfigCheck } from './config-check.js';
 
 export interface GdtModuleDeps {
   config: () => GdtConfig;
@@ -134,11 +135,13 @@ export class GdtModule implements AgentModule {
   }
 
   devices(): Array<Record<string, unknown>> {
-    return [...this.#slots.values()].map((slot) => ({
+    const running = [...this.#slots.values()].map((slot) => ({
       ...slot.device.view(),
       state: slot.device.running ? 'ok' : 'unavailable',
       ...(slot.reason !== undefined ? { reason: slot.reason } : {}),
     }));
+    const disabled = this.#deps.config().devices.filter((d) => !d.enabled).map((d) => ({ id: d.id, name: d.name, state: 'disabled' }));
+    return [...running, ...disabled];
   }
 
   async reimport(archiveFile: string, deviceId?: string): Promise<ReimportResult> {
@@ -152,6 +155,10 @@ export class GdtModule implements AgentModule {
       }
     }
     throw notFound('no file of that name in archive/ or quarantine/');
+  }
+
+  checkConfig(section: unknown): Promise<GdtConfigCheck> {
+    return checkGdtSection(section, this.#deps.gdtRoot);
   }
 
   status(): Record<string, unknown> {

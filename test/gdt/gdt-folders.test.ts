@@ -318,3 +318,35 @@ t.test('two records in one file (two patients) are one event with two results', 
   const data = (await h.events('gdt.result'))[0]!.data as ResultData;
   t.same(data.results.map((r) => r.patient.number), ['1', '2']);
 });
+
+t.test('gdt.config.check judges a proposed section without saving or creating anything; disabled devices are listed', async (t) => {
+  const h = await startGdt({ config: { ...FAST, devices: [{ id: 'ekg1' }, { id: 'old', enabled: false }] } });
+  t.teardown(h.stop);
+  const devices = ((await h.run('gdt.devices.list', {})) as { devices: Array<Record<string, unknown>> }).devices;
+  t.same(devices.map((d) => [d.id, d.state]), [['ekg1', 'ok'], ['old', 'disabled']]);
+  const good = await h.run('gdt.config.check', { gdt: { devices: [{ id: 'ekg1' }, { id: 'neu' }] } });
+  t.same(good, {
+    valid: true,
+    problems: [],
+    devices: [
+      { id: 'ekg1', problems: [], notes: [] },
+      { id: 'neu', problems: [], notes: [`order folder ${path.join(h.root, 'neu')} will be created`] },
+    ],
+  });
+  await t.rejects(fs.stat(path.join(h.root, 'neu')), { code: 'ENOENT' }, 'nothing created by a check');
+  const bad = await h.run('gdt.config.check', { gdt: { devices: [{ id: 'a', resultDir: '/nonexistent-share/x', orderDir: '/nonexistent-share/x', deviceGdtId: 'TOO_LONG_ID' }] } });
+  t.same(bad, {
+    valid: false,
+    problems: ['/devices/0/deviceGdtId: Expected string length less or equal to 8', "/devices/0/deviceGdtId: Expected string to match '^[\\x21-\\x7e]{1,8}$'"],
+    devices: [],
+  });
+  const folders = await h.run('gdt.config.check', { gdt: { devices: [{ id: 'a', resultDir: '/nonexistent-share/x', orderDir: '/nonexistent-share/x' }, { id: 'a' }] } });
+  t.same(folders, {
+    valid: false,
+    problems: ['/devices/1/id: same id as /devices/0'],
+    devices: [
+      { id: 'a', problems: ['order folder /nonexistent-share/x does not exist (is the share mounted?)'], notes: [] },
+      { id: 'a', problems: [], notes: [`order folder ${path.join(h.root, 'a')} will be created`] },
+    ],
+  });
+});
