@@ -86,7 +86,16 @@ export class GdtModule implements AgentModule {
       if (slot.retry !== undefined) this.#deps.clock.clearTimeout(slot.retry);
       slot.device.stop();
     }
-    await Promise.race([Promise.all([...this.#slots.values()].map((s) => s.device.idle())), new Promise((r) => setTimeout(r, 5_000))]);
+    // A file in the middle of its durable steps is let finish (bounded); the timer must not keep the process alive.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all([...this.#slots.values()].map((s) => s.device.idle())),
+      new Promise((r) => {
+        timer = setTimeout(r, 5_000);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
     this.#slots.clear();
     await this.#registry?.close();
     this.#registry = undefined;
