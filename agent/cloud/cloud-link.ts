@@ -117,14 +117,15 @@ export class CloudLinkModule implements AgentModule {
 
   async stop(): Promise<void> {
     this.#deps.bus.offOwner(this.name);
-    this.#abort?.abort(new Error('stopping'));
     clearInterval(this.#healthTimer);
     clearTimeout(this.#healthDebounce);
     const client = this.#client;
     if (client?.connected && this.#topics) {
-      // A clean goodbye: the retained state says offline at once instead of after the keepalive.
+      // A clean goodbye, before the connection loop is told to end (that closes the client): the
+      // retained state says offline at once instead of after the keepalive.
       await this.#publish(this.#topics.state, { online: false, session: this.#session }, { retain: true, timeoutMs: 1_000 }).catch(() => undefined);
     }
+    this.#abort?.abort(new Error('stopping'));
     this.#breakConnection?.('stopping');
     await this.#loop;
     await this.#journal.close();
