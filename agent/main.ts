@@ -21,6 +21,8 @@ import { CloudLinkModule } from './cloud/cloud-link.js';
 import type { HealthPayload } from './cloud/contract.js';
 import { GdtModule } from './gdt/gdt-module.js';
 import { PrintingModule } from './printing/printing-module.js';
+import { CardsModule } from './cards/cards-module.js';
+import { createPcscDriver } from './cards/driver.js';
 
 export interface AgentOptions {
   paths: Paths;
@@ -99,6 +101,13 @@ export function buildModules(deps: AgentDeps, collectStatus: () => Promise<Agent
     log: child('gdt'),
     bus: deps.bus,
   });
+  const cards = new CardsModule({
+    config: () => deps.config.get().cards,
+    outbox,
+    clock: deps.clock,
+    log: child('cards'),
+    driver: createPcscDriver(),
+  });
   const modules: AgentModule[] = [
     new ConfigModule({ store: deps.config, bus: deps.bus, log: child('config') }),
     identity,
@@ -109,6 +118,7 @@ export function buildModules(deps: AgentDeps, collectStatus: () => Promise<Agent
     cloud,
     printing,
     gdt,
+    cards,
   ];
   return { modules, identity, outbox, localBroker, cloud, printing };
 }
@@ -135,7 +145,12 @@ export class Agent {
     this.cloud = built.cloud;
     this.supervisor = new Supervisor({
       modules: built.modules,
-      disabled: new Set([...deps.config.get().modules.disabled, ...(deps.config.get().localBroker.enabled ? [] : ['local-broker'])]),
+      disabled: new Set([
+        ...deps.config.get().modules.disabled,
+        ...(deps.config.get().localBroker.enabled ? [] : ['local-broker']),
+        // PRAXISBOX_MODULES_DISABLED=cards,gdt: run without some hardware families (development, tests).
+        ...(deps.env['PRAXISBOX_MODULES_DISABLED'] ?? '').split(',').map((m) => m.trim()).filter(Boolean),
+      ]),
       log: deps.log.child({ module: 'supervisor' }),
       bus: deps.bus,
       clock: deps.clock,

@@ -9,6 +9,7 @@ import { registerCloudSimCommands } from './cloud-sim-commands.js';
 import { registerGdtCommands } from './gdt-commands.js';
 import { registerPrintCommands } from './print-commands.js';
 import { registerMqttCommands } from './mqtt-commands.js';
+import { registerCardCommands } from './card-commands.js';
 
 /** Exit codes of every `praxisbox` command (documented in README). */
 export const Exit = {
@@ -66,6 +67,7 @@ export async function runCli(argv: string[], io: CliIo = { stdout: process.stdou
   registerGdtCommands(program, ctx);
   registerPrintCommands(program, ctx);
   registerMqttCommands(program, ctx);
+  registerCardCommands(program, ctx);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {

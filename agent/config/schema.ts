@@ -2,6 +2,7 @@ import { Type, type Static, type TObject } from '@sinclair/typebox';
 import { CloudSection, LocalBrokerSection } from '../cloud/cloud-config.js';
 import { GdtSection } from '../gdt/gdt-config.js';
 import { PrintingSection } from '../printing/printing-config.js';
+import { CardsConfigSchema } from '../cards/cards-config.js';
 
 /**
  * The one configuration schema. TypeScript types, defaults (`default` on every field) and the
@@ -70,6 +71,7 @@ export const ConfigSchema = Type.Object(
     localBroker: LocalBrokerSection,
     gdt: GdtSection,
     printing: PrintingSection,
+    cards: CardsConfigSchema,
   },
   { additionalProperties: false },
 );

@@ -35,8 +35,9 @@ export interface RunningAgent {
 /** Starts `praxisbox start` and resolves once it logged "all modules started". */
 export function startAgent(env: Record<string, string>, args: string[] = [], timeoutMs = 15_000): Promise<RunningAgent> {
   return new Promise((resolve, reject) => {
-    // Port 0: every test agent's embedded broker gets its own free port.
-    const proc = spawn(process.execPath, [cliPath, 'start', ...args], { env: { ...process.env, PRAXISBOX_MQTT_PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Port 0: every test agent's embedded broker gets its own free port. Cards off: the PC/SC tests
+    // own pcscd and its virtual readers exclusively.
+    const proc = spawn(process.execPath, [cliPath, 'start', ...args], { env: { ...process.env, PRAXISBOX_MQTT_PORT: '0', PRAXISBOX_MODULES_DISABLED: 'cards', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const exited = new Promise<number | null>((r) => proc.on('close', (code) => r(code)));
     const timer = setTimeout(() => {
