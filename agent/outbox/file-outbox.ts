@@ -1,7 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { monotonicFactory } from 'ulid';
-import { encodeFrame, scanFrames, FRAME_HEADER_BYTES, MAX_FRAME_PAYLOAD } from './frame.js';
+import { encodeFrame, FRAME_HEADER_BYTES, MAX_FRAME_PAYLOAD } from './frame.js';
+import { scanSegmentRecords } from './segment-scan.js';
 import { createSegment, decodeHeader, parseSegmentName, SEGMENT_HEADER_BYTES, type Segment } from './segment.js';
 import { AckLog, toRanges } from './ack-log.js';
 import type { AppendOptions, Outbox, OutboxEvent, OutboxStats, RawOutboxEvent } from './outbox-event.js';
@@ -116,22 +117,13 @@ export class FileOutbox implements Outbox {
       }
       const fh = await fs.open(file, 'r+');
       const segment: Segment = { base, file, fh, size: buf.length, lastSeq: base - 1, unacked: 0 };
-      const scan = scanFrames(buf, SEGMENT_HEADER_BYTES);
-      let goodEnd = scan.goodEnd;
-      let damage = scan.damage?.reason;
-      for (const frame of scan.frames) {
-        const meta = parseMeta(frame.payload);
-        if (!meta || meta.seq < base || meta.seq <= Math.max(segment.lastSeq, this.#lastSeq)) {
-          goodEnd = frame.offset;
-          damage = meta ? 'seq out of order' : 'record is not an outbox event';
-          break;
-        }
-        segment.lastSeq = meta.seq;
-        this.#lastSeq = meta.seq;
-        if (acked.has(meta.seq)) continue;
-        const length = frame.size - FRAME_HEADER_BYTES;
-        this.#index.set(meta.seq, { seq: meta.seq, segment, offset: frame.offset + FRAME_HEADER_BYTES, length, ts: meta.ts, id: meta.id, type: meta.type });
-        this.#unackedBytes += length;
+      const { records, lastSeq, goodEnd, damage } = scanSegmentRecords(buf, base, this.#lastSeq);
+      segment.lastSeq = lastSeq;
+      this.#lastSeq = Math.max(this.#lastSeq, lastSeq);
+      for (const r of records) {
+        if (acked.has(r.seq)) continue;
+        this.#index.set(r.seq, { seq: r.seq, segment, offset: r.offset, length: r.length, ts: r.ts, id: r.id, type: r.type });
+        this.#unackedBytes += r.length;
         segment.unacked += 1;
       }
       if (damage !== undefined) {
@@ -444,16 +436,5 @@ export class FileOutbox implements Outbox {
     await this.#acks.close();
     for (const s of this.#segments) await s.fh.close();
     this.#segments.length = 0;
-  }
-}
-
-function parseMeta(payload: Buffer): { seq: number; ts: string; id: string; type: string } | undefined {
-  try {
-    const parsed = JSON.parse(payload.toString('utf8')) as Partial<OutboxEvent>;
-    if (typeof parsed.seq !== 'number' || !Number.isSafeInteger(parsed.seq) || typeof parsed.ts !== 'string') return undefined;
-    if (typeof parsed.id !== 'string' || typeof parsed.type !== 'string') return undefined;
-    return { seq: parsed.seq, ts: parsed.ts, id: parsed.id, type: parsed.type };
-  } catch {
-    return undefined;
   }
 }
