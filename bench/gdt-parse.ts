@@ -3,6 +3,7 @@ import type { Bench } from './bench-result.js';
 import { parseGdt } from '../agent/gdt/codec/gdt-parser.js';
 import { writeGdt } from '../agent/gdt/codec/gdt-writer.js';
 import type { GdtField, GdtWriteCharset } from '../agent/gdt/codec/gdt-record.js';
+import { mulberry32 } from '../test/helpers/seeded-random.js';
 
 /**
  * GDT parse throughput against the floor of merely decoding the same bytes to strings (Latin-1),
@@ -186,13 +187,3 @@ function makeRecord(rnd: () => number, pick: <T>(xs: readonly T[]) => T, cs: { c
 
 const pad = (n: number): string => String(n).padStart(2, '0');
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

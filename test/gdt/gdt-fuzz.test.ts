@@ -4,6 +4,7 @@ import { ErrorCode, isPraxisboxError } from '../../agent/core/errors.js';
 import { GdtRuleError, parseGdt, writeGdt } from '../../agent/gdt/codec/index.js';
 import type { GdtParseResult } from '../../agent/gdt/codec/index.js';
 import { fixture, longMode } from '../helpers/fixtures.js';
+import { mulberry32 } from '../helpers/seeded-random.js';
 
 /**
  * GDT files come from device PCs and network shares: anything may be in them. Mutated sample files,
@@ -15,15 +16,6 @@ import { fixture, longMode } from '../helpers/fixtures.js';
 const CASES = longMode ? 120_000 : 4_000;
 const seed = Number(process.env['PRAXISBOX_FUZZ_SEED'] ?? 0x6d7f00d);
 
-function prng(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const dir = fixture('gdt-public');
 const samples = fs
@@ -128,7 +120,7 @@ function attempt(bytes: Buffer): Outcome {
 }
 
 t.test(`${CASES} mutated and random files: a result or a typed error, fast`, async (t) => {
-  const rnd = prng(seed);
+  const rnd = mulberry32(seed);
   const outcomes = { parsed: 0, refused: 0 };
   let slowest = 0;
   let failures = 0;

@@ -3,6 +3,7 @@ import { isPraxisboxError } from '../../agent/core/errors.js';
 import { parseGdt, relabelCharset, splitLong, writeGdt } from '../../agent/gdt/codec/index.js';
 import type { GdtField, GdtRecord, GdtWriteCharset } from '../../agent/gdt/codec/index.js';
 import { longMode } from '../helpers/fixtures.js';
+import { mulberry32 } from '../helpers/seeded-random.js';
 
 const rec = (...pairs: Array<[string, string]>): GdtRecord => ({ fields: pairs.map(([id, value]) => ({ id, value })) });
 
@@ -92,12 +93,3 @@ t.test('round trip of constructed records', async (t) => {
   t.equal(failures, 0, `${cases} cases, seed ${seed}`);
 });
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}

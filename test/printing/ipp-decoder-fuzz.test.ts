@@ -7,6 +7,7 @@ import { encodeMessage } from '../../agent/printing/ipp/encode.js';
 import { printJobRequest } from '../../agent/printing/ipp/requests.js';
 import { attribute, collection, integer, keyword } from '../../agent/printing/ipp/ipp-value.js';
 import { longMode, repoRoot } from '../helpers/fixtures.js';
+import { mulberry32 } from '../helpers/seeded-random.js';
 
 /**
  * The decoder meets bytes from any device on the practice network. Fuzzing it with truncated,
@@ -17,16 +18,6 @@ import { longMode, repoRoot } from '../helpers/fixtures.js';
 const CASES = longMode ? 100_000 : 4_000;
 const seed = Number(process.env['PRAXISBOX_FUZZ_SEED'] ?? 0x5eed1234);
 
-/** mulberry32: small, seedable, good enough to spread mutations; the seed is printed on failure. */
-function prng(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const real = fs.readFileSync(path.join(repoRoot, 'test/printing/data/ippeveprinter-printer-attributes.bin'));
 const target = { version: { major: 2, minor: 0 }, printerUri: 'ipp://p/ipp/print', requestingUserName: 'u' };
@@ -63,7 +54,7 @@ t.test('every truncation of real answers is a typed error', async (t) => {
 });
 
 t.test(`${CASES} mutated and random answers (seed ${seed})`, async (t) => {
-  const rnd = prng(seed);
+  const rnd = mulberry32(seed);
   const int = (n: number): number => Math.floor(rnd() * n);
   const counts: Record<Outcome, number> = { decoded: 0, corrupt: 0 };
   const started = Date.now();
