@@ -6,6 +6,7 @@ import type { OutboxEvent } from '../../agent/outbox/outbox-event.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { startTestAgent, eventually } from '../helpers/test-agent.js';
 import { repoRoot, tempDir, longMode } from '../helpers/fixtures.js';
+import { onLines } from '../helpers/child-lines.js';
 
 /** De-duplicated by id, the events must be in strictly increasing seq order; a seq never has two ids. */
 function checkOrder(t: Test, events: readonly OutboxEvent[]): void {
@@ -63,17 +64,11 @@ t.test('crash: kill -9 the agent repeatedly while it produces and drains → not
   const runChild = (produce: number, killAfterMs: number | undefined): Promise<void> =>
     new Promise((resolve, reject) => {
       const proc = spawn(process.execPath, [child, dir, broker.url, String(produce)], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let buf = '';
       let timer: NodeJS.Timeout | undefined;
-      proc.stdout.on('data', (c: Buffer) => {
-        buf += c.toString();
-        const lines = buf.split('\n');
-        buf = lines.pop() ?? '';
-        for (const line of lines) {
-          const [kind, seq, id] = line.split(' ');
-          if (kind === 'S' && killAfterMs !== undefined) timer = setTimeout(() => proc.kill('SIGKILL'), killAfterMs);
-          if (kind === 'A') durable.set(Number(seq), id as string);
-        }
+      onLines(proc.stdout, (line) => {
+        const [kind, seq, id] = line.split(' ');
+        if (kind === 'S' && killAfterMs !== undefined) timer = setTimeout(() => proc.kill('SIGKILL'), killAfterMs);
+        if (kind === 'A') durable.set(Number(seq), id as string);
       });
       proc.on('error', reject);
       proc.on('close', () => {

@@ -5,6 +5,7 @@ import { FileOutbox } from '../../agent/outbox/file-outbox.js';
 import { systemClock } from '../../agent/core/clock.js';
 import { tempDir, repoRoot, longMode } from '../helpers/fixtures.js';
 import { captureLog } from '../helpers/quiet-log.js';
+import { onLines } from '../helpers/child-lines.js';
 
 /**
  * kill -9 at random points while a child process appends and acknowledges. After every kill the
@@ -25,20 +26,14 @@ function runUntilKilled(dir: string, segmentBytes: number, killAfterMs: number):
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [child, dir, String(segmentBytes)], { stdio: ['ignore', 'pipe', 'inherit'] });
     const run: Run = { durable: new Map(), ackRequested: new Set(), recoveredLastSeq: -1 };
-    let buffer = '';
     let timer: NodeJS.Timeout | undefined;
-    proc.stdout.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString('utf8');
-      const lines = buffer.split('\n');
-      buffer = lines.pop() ?? '';
-      for (const line of lines) {
-        const [kind, seq, id] = line.split(' ');
-        if (kind === 'R') {
-          run.recoveredLastSeq = Number(seq);
-          timer = setTimeout(() => proc.kill('SIGKILL'), killAfterMs);
-        } else if (kind === 'A') run.durable.set(Number(seq), id as string);
-        else if (kind === 'T') run.ackRequested.add(Number(seq));
-      }
+    onLines(proc.stdout, (line) => {
+      const [kind, seq, id] = line.split(' ');
+      if (kind === 'R') {
+        run.recoveredLastSeq = Number(seq);
+        timer = setTimeout(() => proc.kill('SIGKILL'), killAfterMs);
+      } else if (kind === 'A') run.durable.set(Number(seq), id as string);
+      else if (kind === 'T') run.ackRequested.add(Number(seq));
     });
     proc.on('error', reject);
     proc.on('close', (code, signal) => {

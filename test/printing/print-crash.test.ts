@@ -6,6 +6,7 @@ import { startIppPrinter } from '../helpers/ipp-printer.js';
 import { longMode, repoRoot, tempDir } from '../helpers/fixtures.js';
 import { pdfWithPages, writeLargePdf } from '../helpers/test-pdf.js';
 import type { PrintJobRecord } from '../../agent/printing/print-job.js';
+import { onLines } from '../helpers/child-lines.js';
 
 /**
  * kill -9 of a whole agent (from dist/) at random moments while it accepts and prints jobs —
@@ -23,18 +24,12 @@ function runChild(dataDir: string, docs: string, produce: number, killAfterMs: n
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [child, dataDir, docs, String(produce)], { stdio: ['ignore', 'pipe', 'inherit'] });
     const run = { accepted: [] as string[], proc };
-    let buffer = '';
     let timer: NodeJS.Timeout | undefined;
-    proc.stdout.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString('utf8');
-      const lines = buffer.split('\n');
-      buffer = lines.pop() ?? '';
-      for (const line of lines) {
-        if (line === 'S') {
-          if (killAfterMs === undefined) resolve(run);
-          else timer = setTimeout(() => proc.kill('SIGKILL'), killAfterMs);
-        } else if (line.startsWith('A ')) run.accepted.push(line.slice(2));
-      }
+    onLines(proc.stdout, (line) => {
+      if (line === 'S') {
+        if (killAfterMs === undefined) resolve(run);
+        else timer = setTimeout(() => proc.kill('SIGKILL'), killAfterMs);
+      } else if (line.startsWith('A ')) run.accepted.push(line.slice(2));
     });
     proc.on('error', reject);
     proc.on('close', (code, signal) => {
