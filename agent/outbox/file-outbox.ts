@@ -5,6 +5,7 @@ import { encodeFrame, FRAME_HEADER_BYTES, MAX_FRAME_PAYLOAD } from './frame.js';
 import { scanSegmentRecords } from './segment-scan.js';
 import { createSegment, decodeHeader, parseSegmentName, SEGMENT_HEADER_BYTES, type Segment } from './segment.js';
 import { AckLog, toRanges } from './ack-log.js';
+import { CapacityGate } from './capacity-gate.js';
 import type { AppendOptions, Outbox, OutboxEvent, OutboxStats, RawOutboxEvent } from './outbox-event.js';
 import { ErrorCode, PraxisboxError, describeError, invalidInput } from '../core/errors.js';
 import { revealDeep } from '../core/patient-data.js';
@@ -44,12 +45,6 @@ interface Queued {
   data: unknown;
 }
 
-interface Waiter {
-  bytes: number;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
 const TYPE_PATTERN = /^[a-z][a-z0-9-]*(\.[a-z0-9-]+)*$/;
 /** Envelope bytes around `data` (id, seq, type, ts and JSON punctuation), for capacity accounting. */
 const ENVELOPE_ESTIMATE = 120;
@@ -68,14 +63,12 @@ export class FileOutbox implements Outbox {
   readonly #segments: Segment[] = [];
   readonly #index = new Map<number, Entry>();
   readonly #acks: AckLog;
+  readonly #gate: CapacityGate;
   #queue: Queued[] = [];
-  readonly #waiters: Waiter[] = [];
-  #queuedBytes = 0;
   #unackedBytes = 0;
   #lastSeq = 0;
   #flushing: Promise<void> | undefined;
   #closed = false;
-  #full = false;
   #ackTimer: ReturnType<Clock['setTimeout']> | undefined;
   #maintenance: Promise<void> = Promise.resolve();
   #ackBuffer: number[] = [];
@@ -86,6 +79,7 @@ export class FileOutbox implements Outbox {
     this.#opts = opts;
     this.#ulid = monotonicFactory();
     this.#acks = new AckLog(opts.dir);
+    this.#gate = new CapacityGate({ maxBytes: opts.maxBytes, clock: opts.clock, stored: () => this.#unackedBytes, ...(opts.onPressure ? { onPressure: opts.onPressure } : {}) });
   }
 
   static async open(opts: FileOutboxOptions): Promise<FileOutbox> {
@@ -161,76 +155,13 @@ export class FileOutbox implements Outbox {
     if (bytes > MAX_FRAME_PAYLOAD || bytes > this.#opts.maxBytes) {
       throw invalidInput(`event ${type} is ${bytes} bytes, more than the outbox accepts in one event`);
     }
-    await this.#reserve(bytes, options);
+    await this.#gate.admit(bytes, options);
     return new Promise<OutboxEvent>((resolve, reject) => {
       this.#queue.push({ type, dataJson, bytes, resolve, reject, data });
       this.#flushing ??= this.#flush().finally(() => {
         this.#flushing = undefined;
       });
     });
-  }
-
-  /**
-   * Counts `bytes` as queued once they fit under the cap, waiting (bounded) when they do not.
-   * FIFO, so a large event is not starved by small ones.
-   */
-  async #reserve(bytes: number, { waitMs = 0, signal }: AppendOptions): Promise<void> {
-    if (this.#waiters.length === 0 && this.#fits(bytes)) {
-      this.#queuedBytes += bytes;
-      return;
-    }
-    this.#setFull(true);
-    if (waitMs <= 0) throw this.#fullError();
-    await new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
-        bytes,
-        resolve: () => {
-          cleanup();
-          resolve();
-        },
-        reject: (err) => {
-          cleanup();
-          reject(err);
-        },
-      };
-      const timer = this.#opts.clock.setTimeout(() => waiter.reject(this.#fullError()), waitMs);
-      const onAbort = (): void => waiter.reject(signal?.reason);
-      const cleanup = (): void => {
-        this.#opts.clock.clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        const i = this.#waiters.indexOf(waiter);
-        if (i >= 0) this.#waiters.splice(i, 1);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#waiters.push(waiter);
-    });
-  }
-
-  #fits(bytes: number): boolean {
-    return this.#unackedBytes + this.#queuedBytes + bytes <= this.#opts.maxBytes;
-  }
-
-  #fullError(): PraxisboxError {
-    return new PraxisboxError(
-      ErrorCode.OutboxFull,
-      `outbox full (${this.#unackedBytes} of ${this.#opts.maxBytes} bytes undelivered); the event was not accepted, keep it and retry`,
-    );
-  }
-
-  #setFull(full: boolean): void {
-    if (this.#full === full) return;
-    this.#full = full;
-    this.#opts.onPressure?.(full);
-  }
-
-  #release(): void {
-    while (this.#waiters.length > 0) {
-      const next = this.#waiters[0];
-      if (!next || !this.#fits(next.bytes)) break;
-      this.#queuedBytes += next.bytes;
-      next.resolve();
-    }
-    if (this.#waiters.length === 0 && this.#fits(0)) this.#setFull(false);
   }
 
   async #flush(): Promise<void> {
@@ -257,7 +188,7 @@ export class FileOutbox implements Outbox {
         await segment.fh.write(bytes, 0, bytes.length, start);
         await segment.fh.datasync();
       } catch (err) {
-        for (const q of batch) this.#queuedBytes -= q.bytes;
+        for (const q of batch) this.#gate.settle(q.bytes);
         const failure = new PraxisboxError(ErrorCode.Internal, `outbox write failed: ${describeError(err)}`, { cause: err });
         this.problems.push(failure.message);
         await segment.fh.truncate(start).catch(() => undefined);
@@ -272,7 +203,7 @@ export class FileOutbox implements Outbox {
         this.#index.set(event.seq, { seq: event.seq, segment, offset: offset + FRAME_HEADER_BYTES, length, ts, id: event.id, type: event.type });
         offset += frame.length;
         this.#unackedBytes += length;
-        this.#queuedBytes -= q.bytes;
+        this.#gate.settle(q.bytes);
         segment.unacked += 1;
       }
       segment.size = offset;
@@ -283,7 +214,7 @@ export class FileOutbox implements Outbox {
         q.resolve(event);
         this.#opts.onAppended?.(event.seq, event.type);
       }
-      this.#release();
+      this.#gate.release();
     }
   }
 
@@ -360,7 +291,7 @@ export class FileOutbox implements Outbox {
     this.#index.delete(seq);
     this.#unackedBytes -= entry.length;
     entry.segment.unacked -= 1;
-    this.#release();
+    this.#gate.release();
     // Acks arriving together (PUBACKs of a window) share one write to the ack log.
     this.#ackBuffer.push(seq);
     this.#ackFlush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#flushAcks());
@@ -420,15 +351,15 @@ export class FileOutbox implements Outbox {
       ...(first ? { oldestSeq: first.seq, oldestTs: first.ts } : {}),
       lastSeq: this.#lastSeq,
       segments: this.#segments.length,
-      full: this.#full,
-      waitingProducers: this.#waiters.length,
+      full: this.#gate.full,
+      waitingProducers: this.#gate.waiting,
     };
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const w of [...this.#waiters]) w.reject(new PraxisboxError(ErrorCode.DeviceUnavailable, 'outbox is closing'));
+    this.#gate.rejectAll(new PraxisboxError(ErrorCode.DeviceUnavailable, 'outbox is closing'));
     await this.#flushing;
     await this.#ackFlush;
     await this.#maintenance;
