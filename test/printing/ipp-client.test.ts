@@ -133,6 +133,9 @@ t.test('Cancel-Job on a job still processing', async (t) => {
   const c = new IppClient({ printer: { uri: slow.uri } });
   t.teardown(() => c.close());
   const job = await c.printJob({ document: Readable.from([pdfWithPages(1)]) });
+  // Cancel once the job really is processing: a cancel racing the hand-over to the job script
+  // was seen to end `completed` on a loaded machine.
+  for (let i = 0; i < 50 && (await c.getJob(job.jobId)).state !== 'processing'; i++) await new Promise((r) => setTimeout(r, 50));
   await c.cancelJob(job.jobId);
   const end = await c.waitForJob(job.jobId, { pollMs: 100 });
   t.equal(end.state, 'canceled');
