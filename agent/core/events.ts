@@ -15,4 +15,13 @@ export interface AgentEvents {
   'outbox.acked': { seq: number };
   /** The outbox refuses or delays producers (full), or accepts again. */
   'outbox.pressure': { full: boolean; reason?: string };
+  /** Pairing with the practice's cloud account changed state (web UI, LED). */
+  'cloud.pairing': { state: PairingState; expiresAt?: string };
+  /** An application update moved to another stage (LED "updating", cloud progress events). */
+  'update.progress': { stage: UpdateStage; version: string; percent?: number; reason?: string };
+  /** Someone asked the box to show itself (button short press, web UI "Box identifizieren"). */
+  'board.identify': { seconds: number; source: 'button' | 'web' | 'cloud' };
 }
+
+export type PairingState = 'unpaired' | 'pending' | 'paired' | 'expired' | 'denied' | 'failed';
+export type UpdateStage = 'downloading' | 'verifying' | 'unpacking' | 'switching' | 'restarting' | 'committed' | 'rolled-back' | 'failed';
