@@ -32,6 +32,7 @@ export class ServiceNotifier {
   #lastOutcome: RoundOutcome | undefined;
   #lastStatus: string | undefined;
   #graceWarned = false;
+  #sendFailing = false;
 
   constructor(deps: ServiceNotifierDeps) {
     this.#deps = deps;
@@ -146,9 +147,13 @@ export class ServiceNotifier {
   async #send(message: NotifyMessage, what: string): Promise<boolean> {
     try {
       await this.#deps.transport.send(message);
+      if (this.#sendFailing) this.#deps.log.info('systemd notifications delivered again');
+      this.#sendFailing = false;
       return true;
     } catch (err) {
-      this.#deps.log.warn({ err: describeError(err) }, `could not notify systemd (${what})`);
+      // Logged once per failure episode: every 30 s the same line would bury the journal.
+      if (!this.#sendFailing) this.#deps.log.warn({ err: describeError(err) }, `could not notify systemd (${what})`);
+      this.#sendFailing = true;
       return false;
     }
   }

@@ -179,9 +179,15 @@ t.test('a failing health source or transport is logged, never thrown', async (t)
   transport.failing = true;
   t.equal(await notifier.round(), 'failed');
   t.match(text(), /could not notify systemd \(WATCHDOG\)/);
+  t.equal(await notifier.round(), 'failed');
+  t.equal(text().match(/could not notify systemd/g)?.length, 1, 'logged once per episode');
+  transport.failing = false;
+  t.equal(await notifier.round(), 'fed');
+  t.match(text(), /systemd notifications delivered again/);
+  transport.failing = true;
   await notifier.ready();
   await notifier.stopping();
-  t.same(transport.sent, []);
+  t.equal(transport.sent.length, 1, 'READY and STOPPING failed quietly');
   transport.failing = false;
   t.equal(await notifier.round(), 'inactive');
 });
