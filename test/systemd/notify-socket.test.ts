@@ -66,7 +66,7 @@ t.test('a healthy agent: READY=1 after its modules started, WATCHDOG=1 every hal
   const { socket, messages, dir, waitFor } = await notifySocket(t);
   const dataDir = path.join(dir, 'data');
   // 400 ms watchdog: a feed every 200 ms.
-  const agent = await startAgent({ PRAXISBOX_DATA_DIR: dataDir, NOTIFY_SOCKET: socket, WATCHDOG_USEC: '400000' });
+  const agent = await startAgent({ PRAXISBOX_DATA_DIR: dataDir, NOTIFY_SOCKET: socket, WATCHDOG_USEC: '400000' }, [], 30_000);
   t.teardown(() => agent.proc.kill('SIGKILL'));
   const ready = await waitFor((m) => m.fields['READY'] === '1', 5_000);
   t.equal(messages[0], ready, 'READY=1 is the first notification');
@@ -99,7 +99,7 @@ t.test('a critical module down: fed through the grace period, then no more WATCH
   fs.mkdirSync(dataDir, { recursive: true });
   // The outbox (a critical module) cannot open a directory where a file is: box health is fault.
   fs.writeFileSync(path.join(dataDir, 'outbox'), 'not a directory');
-  const agent = await startAgent({ PRAXISBOX_DATA_DIR: dataDir, NOTIFY_SOCKET: socket, WATCHDOG_USEC: '400000', PRAXISBOX_WATCHDOG_FAULT_GRACE_SEC: '1' });
+  const agent = await startAgent({ PRAXISBOX_DATA_DIR: dataDir, NOTIFY_SOCKET: socket, WATCHDOG_USEC: '400000', PRAXISBOX_WATCHDOG_FAULT_GRACE_SEC: '1' }, [], 30_000);
   t.teardown(() => agent.proc.kill('SIGKILL'));
   const ready = await waitFor((m) => m.fields['READY'] === '1', 5_000);
   t.match(ready.fields['STATUS'], /^fault: .*outbox unavailable/, 'READY even though a module is unavailable');
@@ -120,7 +120,7 @@ t.test('a critical module down: fed through the grace period, then no more WATCH
 
 t.test('outside systemd the agent sends nothing and runs as before', async (t) => {
   const { dir } = await notifySocket(t);
-  const agent = await startAgent({ PRAXISBOX_DATA_DIR: path.join(dir, 'data'), NOTIFY_SOCKET: '', WATCHDOG_USEC: '400000' });
+  const agent = await startAgent({ PRAXISBOX_DATA_DIR: path.join(dir, 'data'), NOTIFY_SOCKET: '', WATCHDOG_USEC: '400000' }, [], 30_000);
   await sleep(300);
   t.equal(await agent.stop('SIGTERM'), 0);
   t.notOk(agent.output().includes('systemd notified'));
