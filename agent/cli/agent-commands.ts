@@ -4,9 +4,10 @@ import { callAgent, AgentNotRunning } from '../control/control-client.js';
 import type { AgentStatus } from '../core/system-module.js';
 import { Exit, type CliContext } from './main.js';
 import { formatStatus } from './status-format.js';
+import { createServiceNotifier } from '../systemd/service-notifier.js';
 
 /** Bound for a clean stop on SIGTERM/SIGINT; systemd's TimeoutStopSec is set above it. */
-const STOP_TIMEOUT_MS = 10_000;
+export const STOP_TIMEOUT_MS = 10_000;
 
 export function registerAgentCommands(program: Command, ctx: CliContext): void {
   program
@@ -64,7 +65,11 @@ async function runAgent(ctx: CliContext, configFile?: string): Promise<number> {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
+  // systemd (Type=notify): READY=1 after every module started or reported unavailable, the
+  // watchdog fed from the supervisor's health; inactive without NOTIFY_SOCKET.
+  const notifier = createServiceNotifier({ env: ctx.io.env, health: () => agent.supervisor.snapshot(), clock: agent.deps.clock, log: log.child({ module: 'systemd' }), pid: process.pid });
   await agent.start();
+  await notifier.ready();
   const signal = await stopRequested;
   log.info({ signal }, `${signal} received: stopping`);
   // A module that ignores its stop bound must not keep the process alive forever.
@@ -73,7 +78,7 @@ async function runAgent(ctx: CliContext, configFile?: string): Promise<number> {
     log.flush();
     process.exit(1);
   }, STOP_TIMEOUT_MS + 2_000).unref();
-  const { timedOut } = await agent.stop(STOP_TIMEOUT_MS);
+  const [{ timedOut }] = await Promise.all([agent.stop(STOP_TIMEOUT_MS), notifier.stopping()]);
   log.flush();
   return timedOut.length > 0 ? Exit.failure : Exit.ok;
 }
