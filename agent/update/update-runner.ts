@@ -114,7 +114,8 @@ export class UpdateRunner {
     const { store, dataDir } = this.#deps;
     const next: UpdateState = { ...state, stage: 'rolled-back', reason, reported: false, updatedAt: this.#now() };
     await writeUpdateState(dataDir, next);
-    if (await store.isComplete(state.from)) await store.switchTo(state.from);
+    await this.#deps.step('rollback-state-written');
+    if (await store.isComplete(state.from)) await store.switchTo(state.from, this.#deps.step);
     else this.#deps.log.error({ from: state.from }, 'the previous release is incomplete; current stays on the new release');
     return next;
   }
