@@ -82,8 +82,13 @@ export class UpdateModule implements AgentModule {
   async start(): Promise<void> {
     const state = await readUpdateState(this.#deps.dataDir);
     this.#lastState = state;
-    const plan = planStartup(state, this.#deps.version, await this.#store.currentTarget());
+    const current = await this.#store.currentTarget();
+    const plan = planStartup(state, this.#deps.version, current);
     if (plan.kind === 'idle' || plan.kind === 'report') await this.#store.cleanLeftovers().catch(() => undefined);
+    // A failed release is deleted once the box runs the previous one again (a Pi's card is small).
+    if ((state?.stage === 'rolled-back' || state?.stage === 'failed') && state.to !== this.#deps.version && current !== state.to) {
+      await this.#store.remove(state.to).catch(() => undefined);
+    }
     if (!state || plan.kind === 'idle' || plan.kind === 'pending-restart') return;
     if (plan.kind === 'mark-failed') {
       this.#lastState = { ...state, stage: 'failed', reason: plan.reason, reported: false, updatedAt: this.#iso() };

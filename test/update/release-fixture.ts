@@ -94,9 +94,16 @@ export interface Ran {
   stderr: string;
 }
 
+/** The environment for child processes: without tap's coverage hooks (NODE_OPTIONS), which only slow them down. */
+export function childEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'NODE_OPTIONS') env[k] = v;
+  return { ...env, ...extra };
+}
+
 export function runNode(args: string[], env: Record<string, string> = {}, timeoutMs = 20_000): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, args, { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
@@ -122,6 +129,20 @@ export async function currentVersion(appDir: string): Promise<string | undefined
 }
 
 /** Every file path (and symlink target) under a dir: a cheap "nothing changed" check. */
+/** Runs `jobs` with at most `limit` at once. */
+export async function inParallel<T>(jobs: (() => Promise<T>)[], limit: number): Promise<T[]> {
+  const results: T[] = new Array<T>(jobs.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < jobs.length) {
+      const i = next++;
+      results[i] = await (jobs[i] as () => Promise<T>)();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
+  return results;
+}
+
 export async function treeListing(dir: string): Promise<string[]> {
   const out: string[] = [];
   const walk = async (d: string): Promise<void> => {
