@@ -21,7 +21,7 @@ const runner = new UpdateRunner({
   config: () => ({ commitWithinSeconds: 120, keepReleases: 2, allowDowngrade: false, maxDownloadBytes: 1 << 30, downloadTimeoutSeconds: 60 }),
   clock: systemClock,
   log: createLogger({ level: 'error', destination: new Writable({ write: (_c, _e, cb) => cb() }) }),
-  fetch,
+  fetch: globalThis.fetch,
   health: async () => 'ok',
   progress: () => undefined,
   step: async (name) => {
