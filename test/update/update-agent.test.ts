@@ -5,7 +5,7 @@ import { CloudSim } from '../../agent/cloud/sim/cloud-sim.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { eventually } from '../helpers/test-agent.js';
-import { fakeReleaseTree, install, pack, realReleaseTree, testKey } from './release-fixture.js';
+import { fakeReleaseTree, install, pack, realReleaseTree, runNode, testKey } from './release-fixture.js';
 import { ServiceLoop } from './service-loop.js';
 
 /**
@@ -108,5 +108,28 @@ t.test('updates end to end: commit, crash on start, never healthy', async (t) =>
     t.match(older, { status: 'error', error: { code: 'CommandRejected', message: /older than the running/ } });
     t.same((await fs.readdir(path.join(appDir, 'releases'))).sort(), ['0.1.0', '0.2.0'], 'failed releases were deleted after their rollback; nothing new unpacked');
     t.equal(service.runs.length, 5, 'no restart');
+  });
+  await t.test('CLI: keygen and pack with a rotated key, update apply and status through the control socket', async (t) => {
+    const cli = (args: string[]) => runNode([path.join(appDir, 'current', 'bin', 'praxisbox.js'), ...args], env, 120_000);
+    const keygen = await cli(['release', 'keygen', '--id', 'rotated-2', '--out', path.join(dir, 'keys')]);
+    t.equal(keygen.code, 0, keygen.stderr);
+    // Rotation: the running release's keyring lists the old and the new key (docs/updates.md).
+    await fs.writeFile(key.keyringFile, JSON.stringify({ keys: [...key.keyring.keys, JSON.parse(keygen.stdout)] }));
+    const tree = await realReleaseTree(path.join(dir, 'src-0.5.0'), '0.5.0');
+    const packed = await cli(['release', 'pack', '--key', path.join(dir, 'keys', 'rotated-2.key'), '--out', path.join(dir, 'out2'), '--from', tree]);
+    t.equal(packed.code, 0, packed.stderr);
+    const [tarball, sigFile] = packed.stdout.trim().split('\n') as [string, string];
+    t.match(JSON.parse(await fs.readFile(sigFile, 'utf8')), { keyId: 'rotated-2', version: '0.5.0' });
+    const applied = await cli(['update', 'apply', tarball, '--sig', sigFile]);
+    t.equal(applied.code, 0, applied.stderr);
+    t.match(applied.stdout, /switched to 0.5.0/);
+    await eventually('update.committed for 0.5.0', () => events('update.committed').some((e) => e['to'] === '0.5.0'), 40_000);
+    await runningVersion('0.5.0');
+    await updateStatus();
+    const status = await cli(['update', 'status', '--json']);
+    t.equal(status.code, 0, status.stderr);
+    const parsed = JSON.parse(status.stdout) as { version: string; releases: string[] };
+    t.equal(parsed.version, '0.5.0');
+    t.same(parsed.releases.sort(), ['0.2.0', '0.5.0'], 'pruned to current and previous (keepReleases 2)');
   });
 });
