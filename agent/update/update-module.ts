@@ -58,7 +58,8 @@ export class UpdateModule implements AgentModule {
   readonly #store: ReleaseStore;
   readonly #runner: UpdateRunner;
   #timer: NodeJS.Timeout | undefined;
-  #busy = false;
+  #applying = false;
+  #ticking = false;
   #lastState: UpdateState | undefined;
 
   constructor(deps: UpdateModuleDeps) {
@@ -107,6 +108,10 @@ export class UpdateModule implements AgentModule {
   }
 
   async stop(): Promise<void> {
+    this.#stopTimer();
+  }
+
+  #stopTimer(): void {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
   }
@@ -121,8 +126,8 @@ export class UpdateModule implements AgentModule {
   }
 
   async #tick(): Promise<void> {
-    if (this.#busy) return;
-    this.#busy = true;
+    if (this.#ticking) return;
+    this.#ticking = true;
     try {
       let state = this.#lastState;
       if (!state) return;
@@ -143,19 +148,24 @@ export class UpdateModule implements AgentModule {
         } else {
           const reason = `health was ${s.health} (before the update: ${state.healthBefore}) ${this.#deps.config().commitWithinSeconds} s after the start`;
           state = await this.#runner.rollback(state, reason);
+          this.#lastState = state;
           this.#deps.log.error({ from: state.from, to: state.to }, `release ${state.to} rolled back: ${reason}`);
+          // Report if the outbox takes it; else the previous release reports after the restart.
+          await this.#report(state).catch((err: unknown) => this.#deps.log.warn({ err }, 'update.failed not stored yet: the previous release reports it'));
+          this.#stopTimer();
+          this.#deps.requestRestart('update rolled back');
+          return;
         }
         this.#lastState = state;
       }
       if (state.stage !== 'switched' && !state.reported) {
         await this.#report(state);
-        if (state.stage === 'rolled-back' && state.to === this.#deps.version) this.#deps.requestRestart('update rolled back');
-        if (this.#timer) clearInterval(this.#timer);
+        this.#stopTimer();
       }
     } catch (err) {
       this.#deps.log.warn({ err }, `update check failed: ${describeError(err)}`);
     } finally {
-      this.#busy = false;
+      this.#ticking = false;
     }
   }
 
@@ -187,8 +197,8 @@ export class UpdateModule implements AgentModule {
     const sources = [args.url !== undefined, args.data !== undefined, args.upload !== undefined].filter(Boolean).length;
     if (sources !== 1) throw new PraxisboxError(ErrorCode.InvalidInput, 'give exactly one of url, data, upload');
     const source: ReleaseSource = args.url !== undefined ? { url: args.url } : args.data !== undefined ? { data: args.data } : { upload: args.upload as string };
-    if (this.#busy) throw new PraxisboxError(ErrorCode.CommandRejected, 'an update is already being applied');
-    this.#busy = true;
+    if (this.#applying) throw new PraxisboxError(ErrorCode.CommandRejected, 'an update is already being applied');
+    this.#applying = true;
     try {
       const outcome = await this.#runner.apply({ version: args.version, sig: args.sig, source, ...(args.allowDowngrade !== undefined ? { allowDowngrade: args.allowDowngrade } : {}) });
       if (outcome.outcome === 'switched') {
@@ -204,7 +214,7 @@ export class UpdateModule implements AgentModule {
       this.#progress('failed', args.version, { reason: err instanceof PraxisboxError ? err.message : 'internal error' });
       throw err;
     } finally {
-      this.#busy = false;
+      this.#applying = false;
     }
   }
 
