@@ -23,6 +23,8 @@ import { GdtModule } from './gdt/gdt-module.js';
 import { PrintingModule } from './printing/printing-module.js';
 import { CardsModule } from './cards/cards-module.js';
 import { createPcscDriver } from './cards/driver.js';
+import { UpdateModule } from './update/update-module.js';
+import { activeKeyring } from './update/trusted-keys.js';
 
 export interface AgentOptions {
   paths: Paths;
@@ -35,6 +37,8 @@ export interface AgentOptions {
   retry?: { baseMs: number; maxMs: number };
   /** Environment overrides: PRAXISBOX_MQTT_PORT, PRAXISBOX_CLOUD_URL. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Ends the process so that the service manager starts it again (after an update switched `current`). */
+  requestRestart?: (reason: string) => void;
 }
 
 /** What every module may be given. One object, so adding a dependency never reorders arguments. */
@@ -48,6 +52,7 @@ export interface AgentDeps {
   config: ConfigStore;
   dispatcher: CommandDispatcher;
   env: Readonly<Record<string, string | undefined>>;
+  requestRestart: (reason: string) => void;
 }
 
 /** The agent's parts, built explicitly in start order. Nothing here starts anything. */
@@ -108,6 +113,19 @@ export function buildModules(deps: AgentDeps, collectStatus: () => Promise<Agent
     log: child('cards'),
     driver: createPcscDriver(),
   });
+  const update = new UpdateModule({
+    appDir: deps.env['PRAXISBOX_APP_DIR'] || '/opt/praxisbox',
+    dataDir: deps.paths.dataDir,
+    version: deps.version,
+    config: () => deps.config.get().update,
+    outbox,
+    bus: deps.bus,
+    clock: deps.clock,
+    log: child('update'),
+    keyring: () => activeKeyring(deps.env),
+    status: collectStatus,
+    requestRestart: deps.requestRestart,
+  });
   const modules: AgentModule[] = [
     new ConfigModule({ store: deps.config, bus: deps.bus, log: child('config') }),
     identity,
@@ -119,6 +137,7 @@ export function buildModules(deps: AgentDeps, collectStatus: () => Promise<Agent
     printing,
     gdt,
     cards,
+    update,
   ];
   return { modules, identity, outbox, localBroker, cloud, printing };
 }
@@ -174,7 +193,8 @@ export class Agent {
       // Called only when a command arrives, after `agent` below is assigned.
       unavailableReason: (owner) => agent.unavailableReason(owner),
     });
-    const agent: Agent = new Agent({ paths: options.paths, version: options.version, clock, log, logRing, bus, config, dispatcher, env: options.env ?? {} }, options);
+    const requestRestart = options.requestRestart ?? ((reason: string) => log.warn({ reason }, 'a restart was requested, but this agent has no service manager: restart it by hand'));
+    const agent: Agent = new Agent({ paths: options.paths, version: options.version, clock, log, logRing, bus, config, dispatcher, env: options.env ?? {}, requestRestart }, options);
     return agent;
   }
 

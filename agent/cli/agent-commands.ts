@@ -45,8 +45,13 @@ export function registerAgentCommands(program: Command, ctx: CliContext): void {
     });
 }
 
+/** Exit code after an update asked for a restart: non-zero, so that systemd's Restart=on-failure starts `current` again. */
+export const RESTART_EXIT_CODE = 75;
+
 async function runAgent(ctx: CliContext, configFile?: string): Promise<number> {
+  let restartRequested: (reason: string) => void = () => undefined;
   const agent = await Agent.create({
+    requestRestart: (reason) => restartRequested(reason),
     paths: ctx.paths(configFile),
     version: ctx.version,
     env: ctx.io.env,
@@ -62,6 +67,7 @@ async function runAgent(ctx: CliContext, configFile?: string): Promise<number> {
   process.on('unhandledRejection', onFatal('unhandled promise rejection'));
 
   const stopRequested = new Promise<string>((resolve) => {
+    restartRequested = (reason) => resolve(`restart (${reason})`);
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
@@ -80,5 +86,6 @@ async function runAgent(ctx: CliContext, configFile?: string): Promise<number> {
   }, STOP_TIMEOUT_MS + 2_000).unref();
   const [{ timedOut }] = await Promise.all([agent.stop(STOP_TIMEOUT_MS), notifier.stopping()]);
   log.flush();
+  if (signal.startsWith('restart')) return RESTART_EXIT_CODE;
   return timedOut.length > 0 ? Exit.failure : Exit.ok;
 }
