@@ -79,16 +79,32 @@ export class FirmataDriver implements BoardDriver {
     }
     const io = this.#deps.io ? await this.#deps.io() : await this.#openSerial(o.port);
     this.#io = io;
-    const board = new five.Board({ io, repl: false, debug: false, sigint: false, timeout: this.#deps.readyTimeoutMs ?? 10_000 });
+    const timeoutMs = this.#deps.readyTimeoutMs ?? 10_000;
+    const board = new five.Board({ io, repl: false, debug: false, sigint: false, timeout: timeoutMs });
     this.#board = board;
+    let ready = false;
+    // Stays attached for the board's lifetime: johnny-five emits late errors (its own connect timer).
+    board.on('error', (err: unknown) => {
+      if (ready && !this.#closed) this.#problem = `Firmata panel error: ${describeError(err)}`;
+    });
     await new Promise<void>((resolve, reject) => {
-      board.once('ready', () => resolve());
-      board.once('error', (err: unknown) => reject(new PraxisboxError(ErrorCode.DeviceUnavailable, `Firmata panel on ${o.port} did not answer (${describeError(err)})`, { cause: err })));
+      const fail = (why: string, cause?: unknown): void => {
+        clearTimeout(timer);
+        reject(new PraxisboxError(ErrorCode.DeviceUnavailable, `Firmata panel on ${o.port} did not answer (${why})`, { cause }));
+      };
+      const timer = setTimeout(() => fail(`no Firmata handshake within ${timeoutMs} ms`), timeoutMs);
+      board.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      board.once('error', (err: unknown) => fail(describeError(err), err));
     }).catch(async (err: unknown) => {
+      this.#closed = true;
       await this.#closeIo?.();
+      this.#closeIo = undefined;
       throw err;
     });
-    board.on('error', (err: unknown) => (this.#problem = `Firmata panel error: ${describeError(err)}`));
+    ready = true;
     io.on('close', () => {
       if (!this.#closed) this.#problem = 'Firmata panel disconnected';
     });
@@ -124,7 +140,6 @@ export class FirmataDriver implements BoardDriver {
     if (this.#pins) await this.setLight({ red: false, green: false, blue: false }).catch(() => undefined);
     this.#closed = true;
     this.#handlers = [];
-    this.#board?.removeAllListeners();
     this.#pins = undefined;
     this.#board = undefined;
     this.#io = undefined;

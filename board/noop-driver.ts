@@ -1,3 +1,4 @@
+import { ErrorCode, PraxisboxError } from '../agent/core/errors.js';
 import type { BoardDriver, ButtonEdge, Light } from './board.js';
 
 /**
@@ -9,10 +10,14 @@ export class NoopDriver implements BoardDriver {
   readonly hasBlue = true;
   #light: Light | undefined;
   #handlers: ((edge: ButtonEdge) => void)[] = [];
+  #closed = false;
 
-  async open(): Promise<void> {}
+  async open(): Promise<void> {
+    this.#closed = false;
+  }
 
   async setLight(light: Light): Promise<void> {
+    if (this.#closed) throw new PraxisboxError(ErrorCode.DeviceUnavailable, 'board is closed');
     this.#light = { ...light };
   }
 
@@ -30,6 +35,7 @@ export class NoopDriver implements BoardDriver {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     this.#light = undefined;
     this.#handlers = [];
   }
