@@ -8,7 +8,7 @@ import { systemClock, type Clock } from './core/clock.js';
 import type { Paths } from './core/paths.js';
 import { Supervisor, overallHealth } from './core/supervisor.js';
 import { CommandDispatcher } from './core/commands.js';
-import type { AgentModule } from './core/module.js';
+import type { AgentModule, HealthLevel } from './core/module.js';
 import { ConfigStore } from './config/config-store.js';
 import { ConfigModule } from './config/config-module.js';
 import { IdentityModule } from './core/identity-module.js';
@@ -23,6 +23,7 @@ import { GdtModule } from './gdt/gdt-module.js';
 import { PrintingModule } from './printing/printing-module.js';
 import { CardsModule } from './cards/cards-module.js';
 import { createPcscDriver } from './cards/driver.js';
+import { BoardModule } from './board/board-module.js';
 
 export interface AgentOptions {
   paths: Paths;
@@ -35,6 +36,8 @@ export interface AgentOptions {
   retry?: { baseMs: number; maxMs: number };
   /** Environment overrides: PRAXISBOX_MQTT_PORT, PRAXISBOX_CLOUD_URL. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Replaces the default restart after a factory reset (stop, then exit 75 so systemd starts the agent again). */
+  requestRestart?: () => void;
 }
 
 /** What every module may be given. One object, so adding a dependency never reorders arguments. */
@@ -51,7 +54,12 @@ export interface AgentDeps {
 }
 
 /** The agent's parts, built explicitly in start order. Nothing here starts anything. */
-export function buildModules(deps: AgentDeps, collectStatus: () => Promise<AgentStatus>, collectHealth: () => Promise<HealthPayload>) {
+export function buildModules(
+  deps: AgentDeps,
+  collectStatus: () => Promise<AgentStatus>,
+  collectHealth: () => Promise<HealthPayload>,
+  extra: { overallHealth: () => Promise<HealthLevel>; requestRestart: () => void },
+) {
   const child = (module: string): Logger => deps.log.child({ module });
   const identity = new IdentityModule({ identityFile: deps.paths.identityFile, secretFile: deps.paths.secretFile, clock: deps.clock, log: child('identity') });
   const outbox = new OutboxModule({ dir: deps.paths.outboxDir, config: () => deps.config.get(), log: child('outbox'), clock: deps.clock, bus: deps.bus });
@@ -108,6 +116,17 @@ export function buildModules(deps: AgentDeps, collectStatus: () => Promise<Agent
     log: child('cards'),
     driver: createPcscDriver(),
   });
+  // The LED shows the same overall health as `praxisbox status` and the systemd watchdog.
+  const board = new BoardModule({
+    config: () => deps.config.get().board,
+    health: extra.overallHealth,
+    bus: deps.bus,
+    dispatcher: deps.dispatcher,
+    clock: deps.clock,
+    log: child('board'),
+    paths: deps.paths,
+    requestRestart: extra.requestRestart,
+  });
   const modules: AgentModule[] = [
     new ConfigModule({ store: deps.config, bus: deps.bus, log: child('config') }),
     identity,
@@ -119,6 +138,7 @@ export function buildModules(deps: AgentDeps, collectStatus: () => Promise<Agent
     printing,
     gdt,
     cards,
+    board,
   ];
   return { modules, identity, outbox, localBroker, cloud, printing };
 }
@@ -137,7 +157,10 @@ export class Agent {
   private constructor(deps: AgentDeps, options: AgentOptions) {
     this.deps = deps;
     this.#startedAt = deps.clock.now();
-    const built = buildModules(deps, () => this.status(), () => this.healthPayload());
+    const built = buildModules(deps, () => this.status(), () => this.healthPayload(), {
+      overallHealth: async () => overallHealth(await this.supervisor.snapshot()),
+      requestRestart: options.requestRestart ?? (() => this.#restartProcess()),
+    });
     this.#modules = built.modules;
     this.identity = built.identity;
     this.outbox = built.outbox;
@@ -176,6 +199,20 @@ export class Agent {
     });
     const agent: Agent = new Agent({ paths: options.paths, version: options.version, clock, log, logRing, bus, config, dispatcher, env: options.env ?? {} }, options);
     return agent;
+  }
+
+  /**
+   * After a factory reset: stop every module, then exit with 75 (EX_TEMPFAIL). The unit's
+   * `Restart=on-failure` starts the agent again, which then reads the embedded defaults.
+   */
+  #restartProcess(): void {
+    this.deps.log.warn('restart requested: stopping, then exiting with 75 so the service manager restarts the agent');
+    void this.stop()
+      .catch((err: unknown) => this.deps.log.error({ err }, 'stop before restart failed'))
+      .finally(() => {
+        this.deps.log.flush();
+        process.exit(75);
+      });
   }
 
   unavailableReason(owner: string): string | undefined {

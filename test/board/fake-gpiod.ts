@@ -13,7 +13,7 @@ export interface FakeGpiod {
   dir: string;
   env: NodeJS.ProcessEnv;
   calls(): Promise<{ tool: string; pid: number; args: string[] }[]>;
-  edge(level: 0 | 1): Promise<void>;
+  edge(level: 0 | 1 | string): Promise<void>;
   cleanup(): Promise<void>;
 }
 
