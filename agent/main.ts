@@ -36,8 +36,8 @@ export interface AgentOptions {
   retry?: { baseMs: number; maxMs: number };
   /** Environment overrides: PRAXISBOX_MQTT_PORT, PRAXISBOX_CLOUD_URL. */
   env?: Readonly<Record<string, string | undefined>>;
-  /** Replaces the default restart after a factory reset (stop, then exit 75 so systemd starts the agent again). */
-  requestRestart?: () => void;
+  /** Replaces the default restart after a factory reset (stop, `afterStop`, then exit 75 so systemd starts the agent again). */
+  requestRestart?: (afterStop?: () => Promise<void>) => void;
 }
 
 /** What every module may be given. One object, so adding a dependency never reorders arguments. */
@@ -58,7 +58,7 @@ export function buildModules(
   deps: AgentDeps,
   collectStatus: () => Promise<AgentStatus>,
   collectHealth: () => Promise<HealthPayload>,
-  extra: { overallHealth: () => Promise<HealthLevel>; requestRestart: () => void },
+  extra: { overallHealth: () => Promise<HealthLevel>; requestRestart: (afterStop?: () => Promise<void>) => void },
 ) {
   const child = (module: string): Logger => deps.log.child({ module });
   const identity = new IdentityModule({ identityFile: deps.paths.identityFile, secretFile: deps.paths.secretFile, clock: deps.clock, log: child('identity') });
@@ -159,7 +159,7 @@ export class Agent {
     this.#startedAt = deps.clock.now();
     const built = buildModules(deps, () => this.status(), () => this.healthPayload(), {
       overallHealth: async () => overallHealth(await this.supervisor.snapshot()),
-      requestRestart: options.requestRestart ?? (() => this.#restartProcess()),
+      requestRestart: options.requestRestart ?? ((afterStop) => this.#restartProcess(afterStop)),
     });
     this.#modules = built.modules;
     this.identity = built.identity;
@@ -202,12 +202,13 @@ export class Agent {
   }
 
   /**
-   * After a factory reset: stop every module, then exit with 75 (EX_TEMPFAIL). The unit's
-   * `Restart=on-failure` starts the agent again, which then reads the embedded defaults.
+   * After a factory reset: stop every module, run `afterStop`, then exit with 75 (EX_TEMPFAIL). The
+   * unit's `Restart=on-failure` starts the agent again, which then reads the embedded defaults.
    */
-  #restartProcess(): void {
+  #restartProcess(afterStop?: () => Promise<void>): void {
     this.deps.log.warn('restart requested: stopping, then exiting with 75 so the service manager restarts the agent');
     void this.stop()
+      .then(() => afterStop?.())
       .catch((err: unknown) => this.deps.log.error({ err }, 'stop before restart failed'))
       .finally(() => {
         this.deps.log.flush();

@@ -21,8 +21,11 @@ export interface BoardModuleDeps {
   clock: Clock;
   log: Logger;
   paths: ResetPaths;
-  /** Stops the agent so that its service manager starts it again (after a factory reset). */
-  requestRestart: () => void;
+  /**
+   * Stops the agent so that its service manager starts it again (after a factory reset);
+   * `afterStop` runs once every module has stopped, before the process exits.
+   */
+  requestRestart: (afterStop?: () => Promise<void>) => void;
   /** Builds the driver; tests pass probes. Default: the configured driver. */
   driver?: (config: BoardConfig) => Promise<BoardDriver>;
   timing?: Partial<GestureTiming>;
@@ -148,8 +151,9 @@ export class BoardModule implements AgentModule {
     log.warn({ source: ctx.source }, 'factory reset: removing configuration, cloud pairing and web users');
     const result = await factoryReset(paths);
     log.warn({ removed: result.removed, kept: result.kept }, 'factory reset done: restarting the agent');
-    // Let the reply reach the caller (control socket, web UI) before the agent stops.
-    clock.setTimeout(() => this.#deps.requestRestart(), 250);
+    // Let the reply reach the caller (control socket, web UI) before the agent stops. A module may
+    // write its state once more while stopping (the cloud link does): sweep again after all stopped.
+    clock.setTimeout(() => this.#deps.requestRestart(async () => void (await factoryReset(paths))), 250);
     return { ...result, restarting: true };
   }
 

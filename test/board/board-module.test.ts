@@ -62,7 +62,10 @@ async function setup(t: Test) {
     clock,
     log,
     paths,
-    requestRestart: () => void restarts++,
+    requestRestart: (afterStop) => {
+      restarts++;
+      void afterStop?.();
+    },
     driver: async () => driver,
     tickMs: 5_000,
   });
