@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import type { EventEmitter } from 'node:events';
 import { ErrorCode, PraxisboxError, describeError } from '../agent/core/errors.js';
 import type { BoardDriver, ButtonEdge, Light } from './board.js';
 import { openTtyTransport } from './tty-transport.js';
@@ -54,7 +54,6 @@ export class FirmataDriver implements BoardDriver {
   readonly kind = 'firmata' as const;
   readonly hasBlue: boolean;
   readonly #deps: FirmataDriverDeps;
-  #board: J5Board | undefined;
   #pins: { red: J5Pin; green: J5Pin; blue?: J5Pin } | undefined;
   #io: FirmataIo | undefined;
   #handlers: ((edge: ButtonEdge) => void)[] = [];
@@ -81,7 +80,6 @@ export class FirmataDriver implements BoardDriver {
     this.#io = io;
     const timeoutMs = this.#deps.readyTimeoutMs ?? 10_000;
     const board = new five.Board({ io, repl: false, debug: false, sigint: false, timeout: timeoutMs });
-    this.#board = board;
     let ready = false;
     // Stays attached for the board's lifetime: johnny-five emits late errors (its own connect timer).
     board.on('error', (err: unknown) => {
@@ -141,7 +139,6 @@ export class FirmataDriver implements BoardDriver {
     this.#closed = true;
     this.#handlers = [];
     this.#pins = undefined;
-    this.#board = undefined;
     this.#io = undefined;
     await this.#closeIo?.();
     this.#closeIo = undefined;

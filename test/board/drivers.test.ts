@@ -225,3 +225,26 @@ t.test('gpio: every argument list parses with the real gpiod 1.6 tools', async (
     t.notMatch(stderr, /unrecognized|invalid|usage|try /i, 'no option error');
   }
 });
+
+t.test('johnny-five is loaded only when a Firmata panel is opened', async (t) => {
+  const { execFile } = await import('node:child_process');
+  const { repoRoot } = await import('../helpers/fixtures.js');
+  const script = `
+    import { createRequire } from 'node:module';
+    const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('johnny-five'));
+    await import('./dist/agent/main.js');
+    const { createDriver } = await import('./dist/board/create-driver.js');
+    const settings = { gpio: {}, firmata: { port: '/dev/null', red: 9, green: 10, button: 2, activeLow: false, buttonActiveLow: true } };
+    await createDriver({ ...settings, driver: 'none' });
+    const afterNone = loaded();
+    const panel = await createDriver({ ...settings, driver: 'firmata' });
+    const afterCreate = loaded();
+    const { FirmataDriver } = await import('./dist/board/firmata-driver.js');
+    await new FirmataDriver({ options: settings.firmata, io: async () => { throw new Error('no panel'); } }).open().catch(() => {});
+    console.log(JSON.stringify({ afterNone, afterCreate, afterOpen: loaded(), kind: panel.kind }));
+  `;
+  const out = await new Promise<string>((resolve, reject) =>
+    execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot, timeout: 20_000 }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout))),
+  );
+  t.same(JSON.parse(out), { afterNone: false, afterCreate: false, afterOpen: true, kind: 'firmata' });
+});
