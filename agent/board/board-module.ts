@@ -64,15 +64,22 @@ export class BoardModule implements AgentModule {
   async start(): Promise<void> {
     const { bus, clock, log } = this.#deps;
     const driver = await (this.#deps.driver ?? createDriver)(this.#deps.config());
+    try {
+      this.#board = await openBoard({
+        driver,
+        clock,
+        ...(this.#deps.timing ? { timing: this.#deps.timing } : {}),
+        onLedError: (err) => log.warn({ err }, `status LED write failed: ${describeError(err)}`),
+      });
+    } catch (err) {
+      await driver.close().catch(() => undefined);
+      throw err;
+    }
     this.#driver = driver;
-    this.#board = await openBoard({
-      driver,
-      clock,
-      ...(this.#deps.timing ? { timing: this.#deps.timing } : {}),
-      onLedError: (err) => log.warn({ err }, `status LED write failed: ${describeError(err)}`),
-    });
     this.#running = true;
-    this.#inputs = { health: 'ok', resetConfirm: false, updating: false, pairingPending: false };
+    // Pairing and update state survive a restart of this module (config change); an armed reset does not.
+    this.#inputs.resetConfirm = false;
+    this.#inputs.identifyUntil = undefined;
     this.#board.onButton((g) => this.#onGesture(g));
     bus.on(this.name, 'module.state', () => this.#refresh());
     bus.on(this.name, 'module.health', () => this.#refresh());
@@ -230,6 +237,10 @@ export class BoardModule implements AgentModule {
   }
 
   #render(): void {
-    if (this.#running) this.#board?.setLed(selectPattern(this.#inputs, this.#deps.clock.now()));
+    const board = this.#board;
+    if (!this.#running || !board) return;
+    const pattern = selectPattern(this.#inputs, this.#deps.clock.now());
+    if (pattern !== board.led()) this.#deps.log.debug({ from: board.led(), to: pattern }, `status LED: ${pattern}`);
+    board.setLed(pattern);
   }
 }

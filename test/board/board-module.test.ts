@@ -218,3 +218,67 @@ t.test('a driver that cannot open makes start fail with its reason', async (t) =
   await t.rejects(mod.start(), { code: ErrorCode.DeviceUnavailable, message: /gpioset not found/ });
   await mod.stop();
 });
+
+t.test('a restart of the module (config change) keeps pairing and update state', async (t) => {
+  const s = await setup(t);
+  s.bus.emit('cloud.pairing', { state: 'pending' });
+  t.equal(await s.led(), 'pairing');
+  await s.mod.stop();
+  t.equal(s.bus.listenerCount('cloud.pairing'), 0, 'listeners removed on stop');
+  await s.mod.start();
+  t.equal(await s.led(), 'pairing');
+});
+
+t.test('a confirmed reset that fails is logged and the LED returns to health', async (t) => {
+  const { dir, cleanup } = await tempDir('praxisbox-board-');
+  t.teardown(cleanup);
+  const { log, text } = captureLog();
+  const clock = new ManualClock();
+  const driver = new HandDriver();
+  const mod = new BoardModule({
+    config: () => Value.Default(BoardSection, {}) as BoardConfig,
+    health: async () => 'ok',
+    bus: new EventBus<AgentEvents>(log),
+    dispatcher: { run: async () => Promise.reject(new Error('disk on fire')) },
+    clock,
+    log,
+    paths: resolvePaths({ env: { PRAXISBOX_DATA_DIR: dir }, uid: 1000, homeDir: dir }),
+    requestRestart: () => t.fail('no restart after a failed reset'),
+    driver: async () => driver,
+  });
+  await mod.start();
+  t.teardown(() => mod.stop());
+  driver.edge('down');
+  clock.advance(DEFAULT_GESTURE_TIMING.holdMs);
+  driver.edge('up');
+  driver.edge('down');
+  clock.advance(100);
+  driver.edge('up');
+  await eventually('failure logged', () => text(), (x) => x.includes('factory reset failed'));
+  t.match(mod.status(), { led: 'ok', resetArmed: false });
+});
+
+t.test('a driver whose open fails is closed again', async (t) => {
+  const { dir, cleanup } = await tempDir('praxisbox-board-');
+  t.teardown(cleanup);
+  const { log } = captureLog();
+  let closed = 0;
+  const driver = Object.assign(new HandDriver(), {
+    open: async () => Promise.reject(new Error('no panel')),
+    close: async () => void closed++,
+  });
+  const mod = new BoardModule({
+    config: () => Value.Default(BoardSection, {}) as BoardConfig,
+    health: async () => 'ok',
+    bus: new EventBus<AgentEvents>(log),
+    dispatcher: new CommandDispatcher({ log }),
+    clock: new ManualClock(),
+    log,
+    paths: resolvePaths({ env: { PRAXISBOX_DATA_DIR: dir }, uid: 1000, homeDir: dir }),
+    requestRestart: () => undefined,
+    driver: async () => driver,
+  });
+  await t.rejects(mod.start(), { message: 'no panel' });
+  t.equal(closed, 1);
+  t.match(mod.status(), { driver: 'none', led: 'off' });
+});
