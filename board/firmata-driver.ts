@@ -103,9 +103,11 @@ export class FirmataDriver implements BoardDriver {
       throw err;
     });
     ready = true;
-    io.on('close', () => {
-      if (!this.#closed) this.#problem = 'Firmata panel disconnected';
-    });
+    for (const event of ['close', 'disconnect']) {
+      io.on(event, () => {
+        if (!this.#closed) this.#problem = 'Firmata panel disconnected';
+      });
+    }
     const pin = (n: number): J5Pin => new five.Pin({ pin: n, board, type: 'digital', mode: 1 });
     this.#pins = { red: pin(o.red), green: pin(o.green), ...(o.blue !== undefined ? { blue: pin(o.blue) } : {}) };
     const button = new five.Button({ pin: o.button, board, isPullup: o.buttonActiveLow, invert: o.buttonActiveLow, holdtime: 3_600_000 });
@@ -149,16 +151,18 @@ export class FirmataDriver implements BoardDriver {
   }
 
   async #openSerial(port: string): Promise<FirmataIo> {
-    const transport = await openTtyTransport(port);
-    this.#closeIo = () => transport.close();
+    let Firmata: new (t: unknown, opts: Record<string, unknown>) => FirmataIo;
     try {
       const name = 'firmata-io';
-      const bind = ((await import(name)) as { default: { Firmata: new (t: unknown, opts: Record<string, unknown>) => FirmataIo } }).default;
-      return new bind.Firmata(transport, { reportVersionTimeout: 5_000 });
+      Firmata = ((await import(name)) as { default: { Firmata: typeof Firmata } }).default.Firmata;
     } catch (err) {
-      await transport.close();
       throw new PraxisboxError(ErrorCode.DeviceUnavailable, `firmata-io could not be loaded (${describeError(err)})`, { cause: err });
     }
+    const transport = await openTtyTransport(port);
+    this.#closeIo = () => transport.close();
+    // Constructed in the same turn: the transport's `open` (johnny-five waits for it) and first
+    // bytes come later, from the event loop.
+    return new Firmata(transport, { reportVersionTimeout: 2_000 });
   }
 
   /** The IO object in use (tests inspect the mock's pin writes through it). */

@@ -1,15 +1,15 @@
-import { execFile } from 'node:child_process';
-import { EventEmitter } from 'node:events';
-import { createReadStream, type ReadStream } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { EventEmitter, once } from 'node:events';
+import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { ErrorCode, PraxisboxError, describeError } from '../agent/core/errors.js';
 
 /**
  * The serial transport firmata-io needs (an emitter of `open`/`data`/`close`/`error` with
  * `write(buffer, cb)`), over the tty device itself: the line is set to StandardFirmata's 57600 baud
- * raw mode with `stty` (coreutils), then read and written as a file. This replaces the native
- * `serialport` binding johnny-five would otherwise load. Reads block one libuv pool thread while
- * the panel is connected.
+ * raw mode with `stty`, a `cat` child reads it (no pool thread parked in a blocking read, and
+ * closing is killing it), and writes go to the device opened write-only. Both tools are coreutils.
+ * This replaces the native `serialport` binding johnny-five would otherwise load.
  */
 export interface TtyTransport extends EventEmitter {
   write(data: Buffer, cb?: (err?: Error | null) => void): void;
@@ -24,36 +24,49 @@ export async function openTtyTransport(port: string, baud = 57_600): Promise<Tty
       reject(new PraxisboxError(ErrorCode.DeviceUnavailable, `serial port ${port} cannot be configured: ${why}`, { cause: err }));
     });
   });
-  let handle: FileHandle;
+  let out: FileHandle;
   try {
-    handle = await open(port, 'r+');
+    out = await open(port, constants.O_WRONLY | constants.O_NOCTTY);
   } catch (err) {
     throw new PraxisboxError(ErrorCode.DeviceUnavailable, `serial port ${port} cannot be opened (${describeError(err)})`, { cause: err });
   }
+  const reader = spawn('cat', [port], { stdio: ['ignore', 'pipe', 'ignore'] });
   const emitter = new EventEmitter() as TtyTransport;
   let closed = false;
-  const reader: ReadStream = createReadStream('', { fd: handle.fd, autoClose: false, highWaterMark: 256 });
-  reader.on('data', (chunk) => emitter.emit('data', chunk));
+  const exited = once(reader, 'exit').catch(() => undefined);
+  reader.stdout.on('data', (chunk: Buffer) => emitter.emit('data', chunk));
   reader.on('error', (err) => {
     if (!closed) emitter.emit('error', err);
   });
-  reader.on('end', () => {
+  reader.on('exit', () => {
+    // The device went away (USB unplugged) or could not be read.
     if (!closed) emitter.emit('close', { disconnect: true, disconnected: true });
   });
+  let writing = Promise.resolve();
   emitter.write = (data, cb) => {
-    handle.write(data).then(
-      () => cb?.(null),
-      (err: Error) => {
-        cb?.(err);
-        if (!closed) emitter.emit('error', err);
-      },
+    if (closed) {
+      cb?.(new Error('serial port closed'));
+      return;
+    }
+    writing = writing.then(() =>
+      out.write(data).then(
+        () => cb?.(null),
+        (err: Error) => {
+          cb?.(err);
+          if (!closed) emitter.emit('error', err);
+        },
+      ),
     );
   };
   emitter.close = async () => {
     if (closed) return;
     closed = true;
-    reader.destroy();
-    await handle.close().catch(() => undefined);
+    if (reader.exitCode === null && reader.signalCode === null) {
+      reader.kill('SIGTERM');
+      await exited;
+    }
+    await writing;
+    await out.close().catch(() => undefined);
     emitter.emit('close');
   };
   setImmediate(() => emitter.emit('open'));

@@ -86,7 +86,7 @@ export function driverContract(t: Test, name: string, make: () => Promise<Driver
       t.same(gestures, [{ type: 'press' }]);
     }
     await board.close();
-    t.same(await p.lit(), OFF, 'dark after close');
+    t.same(await eventually('dark', () => p.lit(), sameLight(OFF, true)), OFF, 'dark after close');
     await board.close();
   });
 
@@ -98,7 +98,7 @@ export function driverContract(t: Test, name: string, make: () => Promise<Driver
     await eventually('lit', () => p.lit(), (l) => l.red);
     await p.driver.close();
     await p.driver.close();
-    t.same(await p.lit(), OFF);
+    t.same(await eventually('dark', () => p.lit(), sameLight(OFF, true)), OFF, 'dark after close');
     await t.rejects(p.driver.setLight(L(true, false, false)), { code: ErrorCode.DeviceUnavailable });
   });
 }

@@ -6,6 +6,7 @@ import { GpioDriver, type GpioOptions } from '../../board/gpio-driver.js';
 import { FirmataDriver, type FirmataIo, type FirmataOptions } from '../../board/firmata-driver.js';
 import { driverContract, eventually, type DriverProbe } from './driver-contract.js';
 import { fakeGpiod, alive } from './fake-gpiod.js';
+import { fakeFirmataPanel, type FakePanel } from './fake-firmata-panel.js';
 
 const OFF: Light = { red: false, green: false, blue: false };
 
@@ -94,6 +95,27 @@ export async function firmataProbe(options: FirmataOptions = PANEL): Promise<Dri
   };
 }
 
+/** The whole serial path: stty, the tty read by cat, firmata-io's handshake, johnny-five — on a pty. */
+export async function ptyProbe(options: Omit<FirmataOptions, 'port'> = PANEL): Promise<DriverProbe & { panel: FakePanel }> {
+  const panel = await fakeFirmataPanel();
+  const o = { ...options, port: panel.tty };
+  const driver = new FirmataDriver({ options: o, readyTimeoutMs: 8_000 });
+  const level = (pin: number | undefined): boolean => pin !== undefined && (panel.level(pin) ?? o.activeLow) !== o.activeLow;
+  return {
+    panel,
+    driver,
+    lit: async () => ({ red: level(o.red), green: level(o.green), blue: level(o.blue) }),
+    button: async (edge) => {
+      panel.setInput(o.button, edge === 'down' ? !o.buttonActiveLow : o.buttonActiveLow);
+      await new Promise((r) => setTimeout(r, 40));
+    },
+    cleanup: async () => {
+      await driver.close();
+      await panel.stop();
+    },
+  };
+}
+
 driverContract(t, 'noop', async () => {
   const driver = new NoopDriver();
   return { driver, lit: async () => driver.light() ?? OFF, cleanup: () => driver.close() };
@@ -102,6 +124,7 @@ driverContract(t, 'gpio (fake gpiod tools)', () => gpioProbe());
 driverContract(t, 'gpio red/green, active-low LEDs, button to 3.3 V', () => gpioProbe({ ...GPIO, blue: undefined, activeLow: true, buttonActiveLow: false }));
 driverContract(t, 'firmata (mock-firmata)', () => firmataProbe());
 driverContract(t, 'firmata red/green, active-low LEDs', () => firmataProbe({ ...PANEL, blue: undefined, activeLow: true }));
+driverContract(t, 'firmata over a pty (fake StandardFirmata, real firmata-io)', () => ptyProbe());
 
 t.test('gpio: exact tool arguments, one gpioset alive at a time', async (t) => {
   const p = await gpioProbe();
@@ -247,4 +270,16 @@ t.test('johnny-five is loaded only when a Firmata panel is opened', async (t) =>
     execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot, timeout: 20_000 }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout))),
   );
   t.same(JSON.parse(out), { afterNone: false, afterCreate: false, afterOpen: true, kind: 'firmata' });
+});
+
+t.test('firmata over a pty: an unplugged panel shows up as a problem', async (t) => {
+  const p = await ptyProbe();
+  t.teardown(() => p.cleanup());
+  await p.driver.open();
+  await p.driver.setLight({ red: true, green: false, blue: false });
+  await eventually('red on the panel', () => p.panel.level(9), (v) => v === true);
+  t.equal(p.panel.modes.get(2), 0, 'button pin is an INPUT');
+  t.ok(p.panel.pullup(2), 'with the pull-up enabled (HIGH written to the input, StandardFirmata style)');
+  await p.panel.stop();
+  t.equal(await eventually('problem', () => p.driver.problem(), (v) => v !== undefined), 'Firmata panel disconnected');
 });
