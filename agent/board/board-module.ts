@@ -102,7 +102,7 @@ export class BoardModule implements AgentModule {
     this.#deps.bus.offOwner(this.name);
     for (const t of [this.#tick, this.#identifyTimer]) if (t !== undefined) this.#deps.clock.clearTimeout(t);
     this.#tick = this.#identifyTimer = undefined;
-    await this.#refreshing;
+    // A health read in flight is not awaited: it renders nothing once #running is false.
     await this.#board?.close();
     this.#board = undefined;
     this.#driver = undefined;
@@ -223,7 +223,7 @@ export class BoardModule implements AgentModule {
       do {
         this.#dirty = false;
         try {
-          this.#inputs.health = await this.#deps.health();
+          this.#inputs.health = await this.#boundedHealth();
         } catch (err) {
           this.#deps.log.warn({ err }, `health for the status LED unavailable: ${describeError(err)}`);
           this.#inputs.health = 'fault';
@@ -234,6 +234,20 @@ export class BoardModule implements AgentModule {
       this.#refreshing = undefined;
     });
     return this.#refreshing;
+  }
+
+  /** A health read that does not answer within a tick counts as a fault (the watchdog would starve too). */
+  async #boundedHealth(): Promise<HealthLevel> {
+    const { clock } = this.#deps;
+    let timer: Timer | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = clock.setTimeout(() => reject(new PraxisboxError(ErrorCode.Timeout, 'health did not answer in time')), this.#deps.tickMs ?? 5_000);
+    });
+    try {
+      return await Promise.race([this.#deps.health(), timeout]);
+    } finally {
+      if (timer !== undefined) clock.clearTimeout(timer);
+    }
   }
 
   #render(): void {

@@ -49,12 +49,13 @@ async function setup(t: Test) {
   const bus = new EventBus<AgentEvents>(log);
   const dispatcher = new CommandDispatcher({ log });
   const driver = new HandDriver();
-  let health: HealthLevel | Error = 'ok';
+  let health: HealthLevel | Error | 'hang' = 'ok';
   let restarts = 0;
   const mod = new BoardModule({
     config: () => Value.Default(BoardSection, {}) as BoardConfig,
     health: async () => {
       if (health instanceof Error) throw health;
+      if (health === 'hang') return new Promise<HealthLevel>(() => undefined);
       return health;
     },
     bus,
@@ -82,7 +83,7 @@ async function setup(t: Test) {
     driver.edge('up');
     await led();
   };
-  return { dir, paths, clock, bus, dispatcher, driver, mod, led, press, text, setHealth: (h: HealthLevel | Error) => (health = h), restarts: () => restarts };
+  return { dir, paths, clock, bus, dispatcher, driver, mod, led, press, text, setHealth: (h: HealthLevel | Error | 'hang') => (health = h), restarts: () => restarts };
 }
 
 t.test('the LED follows the health source on module events and on the tick', async (t) => {
@@ -281,4 +282,17 @@ t.test('a driver whose open fails is closed again', async (t) => {
   await t.rejects(mod.start(), { message: 'no panel' });
   t.equal(closed, 1);
   t.match(mod.status(), { driver: 'none', led: 'off' });
+});
+
+t.test('a health source that hangs shows fault after one tick and does not block stop', async (t) => {
+  const s = await setup(t);
+  t.equal(await s.led(), 'ok');
+  s.setHealth('hang');
+  s.bus.emit('module.state', { module: 'printing', state: 'running' });
+  t.equal(await s.led(), 'ok', 'still the last value while waiting');
+  s.clock.advance(5_000);
+  t.equal(await s.led(), 'fault');
+  t.match(s.text(), /health for the status LED unavailable: Timeout: health did not answer in time/);
+  await s.mod.stop();
+  t.pass('stop returned with a health read still hanging');
 });
