@@ -8,7 +8,7 @@ import { systemClock, type Clock } from './core/clock.js';
 import type { Paths } from './core/paths.js';
 import { Supervisor, overallHealth } from './core/supervisor.js';
 import { CommandDispatcher } from './core/commands.js';
-import type { AgentModule } from './core/module.js';
+import type { AgentModule, HealthLevel } from './core/module.js';
 import { ConfigStore } from './config/config-store.js';
 import { ConfigModule } from './config/config-module.js';
 import { IdentityModule } from './core/identity-module.js';
@@ -25,6 +25,7 @@ import { CardsModule } from './cards/cards-module.js';
 import { createPcscDriver } from './cards/driver.js';
 import { UpdateModule } from './update/update-module.js';
 import { activeKeyring } from './update/trusted-keys.js';
+import { BoardModule } from './board/board-module.js';
 
 export interface AgentOptions {
   paths: Paths;
@@ -37,8 +38,11 @@ export interface AgentOptions {
   retry?: { baseMs: number; maxMs: number };
   /** Environment overrides: PRAXISBOX_MQTT_PORT, PRAXISBOX_CLOUD_URL. */
   env?: Readonly<Record<string, string | undefined>>;
-  /** Ends the process so that the service manager starts it again (after an update switched `current`). */
-  requestRestart?: (reason: string) => void;
+  /**
+   * Ends the process so that the service manager starts it again (after an update switched `current`,
+   * after a factory reset). `afterStop` runs once every module has stopped. Without one, the agent only logs.
+   */
+  requestRestart?: (reason: string, afterStop?: () => Promise<void>) => void;
 }
 
 /** What every module may be given. One object, so adding a dependency never reorders arguments. */
@@ -52,11 +56,16 @@ export interface AgentDeps {
   config: ConfigStore;
   dispatcher: CommandDispatcher;
   env: Readonly<Record<string, string | undefined>>;
-  requestRestart: (reason: string) => void;
+  requestRestart: (reason: string, afterStop?: () => Promise<void>) => void;
 }
 
 /** The agent's parts, built explicitly in start order. Nothing here starts anything. */
-export function buildModules(deps: AgentDeps, collectStatus: () => Promise<AgentStatus>, collectHealth: () => Promise<HealthPayload>) {
+export function buildModules(
+  deps: AgentDeps,
+  collectStatus: () => Promise<AgentStatus>,
+  collectHealth: () => Promise<HealthPayload>,
+  extra: { overallHealth: () => Promise<HealthLevel> },
+) {
   const child = (module: string): Logger => deps.log.child({ module });
   const identity = new IdentityModule({ identityFile: deps.paths.identityFile, secretFile: deps.paths.secretFile, clock: deps.clock, log: child('identity') });
   const outbox = new OutboxModule({ dir: deps.paths.outboxDir, config: () => deps.config.get(), log: child('outbox'), clock: deps.clock, bus: deps.bus });
@@ -126,6 +135,17 @@ export function buildModules(deps: AgentDeps, collectStatus: () => Promise<Agent
     status: collectStatus,
     requestRestart: deps.requestRestart,
   });
+  // The LED shows the same overall health as `praxisbox status` and the systemd watchdog.
+  const board = new BoardModule({
+    config: () => deps.config.get().board,
+    health: extra.overallHealth,
+    bus: deps.bus,
+    dispatcher: deps.dispatcher,
+    clock: deps.clock,
+    log: child('board'),
+    paths: deps.paths,
+    requestRestart: (afterStop) => deps.requestRestart('factory reset', afterStop),
+  });
   const modules: AgentModule[] = [
     new ConfigModule({ store: deps.config, bus: deps.bus, log: child('config') }),
     identity,
@@ -138,6 +158,7 @@ export function buildModules(deps: AgentDeps, collectStatus: () => Promise<Agent
     gdt,
     cards,
     update,
+    board,
   ];
   return { modules, identity, outbox, localBroker, cloud, printing };
 }
@@ -156,7 +177,9 @@ export class Agent {
   private constructor(deps: AgentDeps, options: AgentOptions) {
     this.deps = deps;
     this.#startedAt = deps.clock.now();
-    const built = buildModules(deps, () => this.status(), () => this.healthPayload());
+    const built = buildModules(deps, () => this.status(), () => this.healthPayload(), {
+      overallHealth: async () => overallHealth(await this.supervisor.snapshot()),
+    });
     this.#modules = built.modules;
     this.identity = built.identity;
     this.outbox = built.outbox;

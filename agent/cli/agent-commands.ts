@@ -50,8 +50,13 @@ export const RESTART_EXIT_CODE = 75;
 
 async function runAgent(ctx: CliContext, configFile?: string): Promise<number> {
   let restartRequested: (reason: string) => void = () => undefined;
+  // Work that must wait until every module has stopped (a factory reset deletes files the modules write while stopping).
+  let afterStop: (() => Promise<void>) | undefined;
   const agent = await Agent.create({
-    requestRestart: (reason) => restartRequested(reason),
+    requestRestart: (reason, then) => {
+      afterStop = then;
+      restartRequested(reason);
+    },
     paths: ctx.paths(configFile),
     version: ctx.version,
     env: ctx.io.env,
@@ -85,6 +90,7 @@ async function runAgent(ctx: CliContext, configFile?: string): Promise<number> {
     process.exit(1);
   }, STOP_TIMEOUT_MS + 2_000).unref();
   const [{ timedOut }] = await Promise.all([agent.stop(STOP_TIMEOUT_MS), notifier.stopping()]);
+  if (afterStop) await afterStop().catch((err: unknown) => log.error({ err }, 'cleanup before the restart failed'));
   log.flush();
   if (signal.startsWith('restart')) return RESTART_EXIT_CODE;
   return timedOut.length > 0 ? Exit.failure : Exit.ok;

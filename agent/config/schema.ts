@@ -4,6 +4,7 @@ import { GdtSection } from '../gdt/gdt-config.js';
 import { PrintingSection } from '../printing/printing-config.js';
 import { CardsConfigSchema } from '../cards/cards-config.js';
 import { UpdateSection } from '../update/update-config.js';
+import { BoardSection } from '../board/board-config.js';
 
 /**
  * The one configuration schema. TypeScript types, defaults (`default` on every field) and the
@@ -74,6 +75,7 @@ export const ConfigSchema = Type.Object(
     printing: PrintingSection,
     cards: CardsConfigSchema,
     update: UpdateSection,
+    board: BoardSection,
   },
   { additionalProperties: false },
 );
