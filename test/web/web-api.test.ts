@@ -155,7 +155,11 @@ t.test('first run, sessions, CSRF, commands, password change, audit', async (t) 
     t.equal((await new WebClient(base).post('/api/login', { password: GOOD_PASSWORD })).status, 401, 'old password no longer works');
     const c = new WebClient(base);
     t.equal((await c.post('/api/login', { password: 'Neues-Passwort-Gruen-9' })).status, 200);
+    const beforeLogout = c.cookie;
     t.equal((await c.post('/api/logout', {})).status, 200);
+    const replay = new WebClient(base);
+    replay.cookie = beforeLogout;
+    t.equal((await replay.get('/api/status')).status, 401, 'cookie from before the logout refused');
     t.equal(c.cookie, undefined, 'cookie cleared');
     t.match(await c.session(), { loggedIn: false });
   });
