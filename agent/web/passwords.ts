@@ -85,13 +85,9 @@ export function passwordProblem(password: string, boxId: string): string | undef
   return undefined;
 }
 
+const RUNS = ['01234567890', 'abcdefghijklmnopqrstuvwxyz', 'qwertzuiopü', 'asdfghjklöä', 'yxcvbnm', 'qwertyuiop', 'zxcvbnm'];
+
+/** A run along the digits, the alphabet or a keyboard row (either direction). */
 function isSequence(s: string): boolean {
-  let up = true;
-  let down = true;
-  for (let i = 1; i < s.length; i++) {
-    const d = s.charCodeAt(i) - s.charCodeAt(i - 1);
-    if (d !== 1) up = false;
-    if (d !== -1) down = false;
-  }
-  return up || down;
+  return RUNS.some((run) => run.includes(s) || [...run].reverse().join('').includes(s));
 }

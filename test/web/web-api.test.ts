@@ -127,6 +127,9 @@ t.test('first run, sessions, CSRF, commands, password change, audit', async (t) 
     const logs = await a.get('/api/logs?level=info&limit=5');
     t.match(logs.json(), { status: 'ok', data: { lines: Array } });
     t.ok((logs.json().data?.['lines'] as unknown[]).length <= 5);
+    const nope = await a.get('/api/nope');
+    t.equal(nope.status, 404, 'unknown API path after login');
+    t.equal(nope.json().error?.code, 'NotFound');
     const badQuery = await a.get('/api/logs?level=loud');
     t.equal(badQuery.status, 400);
   });
