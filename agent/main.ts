@@ -130,6 +130,7 @@ export function buildModules(deps: AgentDeps, collectStatus: () => Promise<Agent
       bus: deps.bus,
       clock: deps.clock,
       log: child('web'),
+      logRing: deps.logRing,
       version: deps.version,
     }),
   ];
