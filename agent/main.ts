@@ -26,6 +26,7 @@ import { createPcscDriver } from './cards/driver.js';
 import { UpdateModule } from './update/update-module.js';
 import { activeKeyring } from './update/trusted-keys.js';
 import { BoardModule } from './board/board-module.js';
+import { WebModule } from './web/web-module.js';
 
 export interface AgentOptions {
   paths: Paths;
@@ -157,6 +158,19 @@ export function buildModules(
     printing,
     gdt,
     cards,
+    new WebModule({
+      config: () => deps.config.get().web,
+      env: deps.env,
+      dir: path.join(deps.paths.dataDir, 'web'),
+      identity: () => identity.identity(),
+      secret: () => identity.secret(),
+      dispatcher: deps.dispatcher,
+      bus: deps.bus,
+      clock: deps.clock,
+      log: child('web'),
+      logRing: deps.logRing,
+      version: deps.version,
+    }),
     update,
     board,
   ];

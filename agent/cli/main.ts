@@ -11,6 +11,7 @@ import { registerPrintCommands } from './print-commands.js';
 import { registerMqttCommands } from './mqtt-commands.js';
 import { registerCardCommands } from './card-commands.js';
 import { registerUpdateCommands } from './update-commands.js';
+import { registerWebCommands } from './web-commands.js';
 
 /** Exit codes of every `praxisbox` command (documented in README). */
 export const Exit = {
@@ -70,6 +71,7 @@ export async function runCli(argv: string[], io: CliIo = { stdout: process.stdou
   registerMqttCommands(program, ctx);
   registerCardCommands(program, ctx);
   registerUpdateCommands(program, ctx);
+  registerWebCommands(program, ctx);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {

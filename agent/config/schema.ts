@@ -5,6 +5,7 @@ import { PrintingSection } from '../printing/printing-config.js';
 import { CardsConfigSchema } from '../cards/cards-config.js';
 import { UpdateSection } from '../update/update-config.js';
 import { BoardSection } from '../board/board-config.js';
+import { WebSection } from '../web/web-config.js';
 
 /**
  * The one configuration schema. TypeScript types, defaults (`default` on every field) and the
@@ -76,6 +77,7 @@ export const ConfigSchema = Type.Object(
     cards: CardsConfigSchema,
     update: UpdateSection,
     board: BoardSection,
+    web: WebSection,
   },
   { additionalProperties: false },
 );
