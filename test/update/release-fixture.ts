@@ -60,7 +60,11 @@ if (process.argv[2] === 'start') {
 export async function realReleaseTree(dir: string, version: string, patch?: { file: string; from: string; to: string }): Promise<string> {
   await fs.mkdir(dir, { recursive: true });
   await fs.cp(path.join(repoRoot, 'bin'), path.join(dir, 'bin'), { recursive: true });
-  await fs.cp(path.join(repoRoot, 'dist', 'agent'), path.join(dir, 'dist', 'agent'), { recursive: true, filter: (src) => !src.endsWith('.map') });
+  // Everything the build emits except tests and benchmarks (as `release pack` does): agent/, board/, …
+  for (const part of await fs.readdir(path.join(repoRoot, 'dist'))) {
+    if (part === 'test' || part === 'bench' || part.endsWith('.tsbuildinfo')) continue;
+    await fs.cp(path.join(repoRoot, 'dist', part), path.join(dir, 'dist', part), { recursive: true, filter: (src) => !src.endsWith('.map') });
+  }
   await fs.symlink(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'));
   const pkg = JSON.parse(await fs.readFile(path.join(repoRoot, 'package.json'), 'utf8')) as Record<string, unknown>;
   await withGuardAndPackage(dir, version, { name: pkg['name'], type: pkg['type'], dependencies: pkg['dependencies'] });

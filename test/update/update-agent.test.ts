@@ -30,6 +30,7 @@ t.test('updates end to end: commit, crash on start, never healthy', async (t) =>
     PRAXISBOX_UPDATE_KEYRING: key.keyringFile,
     PRAXISBOX_CLOUD_URL: broker.url,
     PRAXISBOX_MQTT_PORT: '0',
+    PRAXISBOX_WEB_PORT: '0',
     PRAXISBOX_MODULES_DISABLED: 'cards,gdt,printing',
   };
   const service = new ServiceLoop(appDir, env);
