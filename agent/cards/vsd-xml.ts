@@ -1,4 +1,5 @@
-import { SaxesParser } from 'saxes';
+import { createRequire } from 'node:module';
+import type * as Saxes from 'saxes';
 import { invalidCardData } from './card-errors.js';
 
 /** A parsed element: enough of a DOM for the flat VSD documents, nothing more. */
@@ -26,6 +27,13 @@ export const DEFAULT_XML_LIMITS: XmlLimits = { maxChars: 128 * 1024, maxElements
 // '€' and umlauts into the wrong characters, so the declaration is not consulted.
 const LATIN9 = new TextDecoder('iso-8859-15');
 
+// saxes is loaded when the first card is read, not with the cards module (~2-3 MB of idle RSS on a
+// box that may never see a card; docs/agent.md, "Memory budget"). It is CommonJS, so a synchronous
+// require keeps this parser synchronous.
+const requireDependency = createRequire(import.meta.url);
+let saxesParser: typeof Saxes.SaxesParser | undefined;
+const loadSaxes = (): typeof Saxes.SaxesParser => (saxesParser ??= (requireDependency('saxes') as typeof Saxes).SaxesParser);
+
 /**
  * Parses one VSD document with DTDs refused outright and no entity expansion beyond XML's five
  * predefined entities and character references (saxes never reads an internal subset; an undeclared
@@ -34,7 +42,7 @@ const LATIN9 = new TextDecoder('iso-8859-15');
 export function parseVsdXml(bytes: Uint8Array, what: string, limits: XmlLimits = DEFAULT_XML_LIMITS): XmlElement {
   if (bytes.length > limits.maxChars) throw invalidCardData(`${what}: XML larger than ${limits.maxChars} bytes`);
   const text = LATIN9.decode(bytes);
-  const parser = new SaxesParser({ xmlns: true, position: true });
+  const parser = new (loadSaxes())({ xmlns: true, position: true });
   const stack: XmlElement[] = [];
   let root: XmlElement | undefined;
   let elements = 0;

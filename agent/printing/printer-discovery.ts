@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { Bonjour, type Service } from 'bonjour-service';
+import type { Service } from 'bonjour-service';
 import { ErrorCode, PraxisboxError } from '../core/errors.js';
 
 /**
@@ -101,6 +101,9 @@ export interface DiscoverOptions {
 export async function discoverPrinters(options: DiscoverOptions = {}): Promise<DiscoveredPrinter[]> {
   const found: DiscoveredPrinter[] = [];
   let socketError: unknown;
+  // Loaded on first discovery, not with the printing module: ~2-3 MB of idle RSS for a feature
+  // used during setup (docs/agent.md, "Memory budget").
+  const { Bonjour } = await import('bonjour-service');
   const bonjour = new Bonjour({}, (err: unknown) => {
     socketError = err;
   });

@@ -1,5 +1,6 @@
 import { isAscii, isUtf8 } from 'node:buffer';
-import iconv from 'iconv-lite';
+import { createRequire } from 'node:module';
+import type * as Iconv from 'iconv-lite';
 import { decodeDin66003, encodeDin66003, isDin66003Encodable } from '../../text/din66003.js';
 import { invalidInput } from '../../core/errors.js';
 import type { GdtCharset, GdtWriteCharset } from './gdt-record.js';
@@ -101,6 +102,11 @@ function dinChar(ch: string): string {
 
 const C1_GLOBAL = /[\x80-\x9f]/g;
 
+// iconv-lite is asked once per process for the 256 characters of each charset, on the first file
+// with 8-bit bytes or the first write: not loaded with the agent (docs/agent.md, "Memory budget").
+const requireDependency = createRequire(import.meta.url);
+const iconv = (): typeof Iconv => requireDependency('iconv-lite') as typeof Iconv;
+
 let windows1252: readonly string[] | undefined;
 let cp437: readonly string[] | undefined;
 
@@ -111,14 +117,14 @@ let cp437: readonly string[] | undefined;
  */
 function windows1252Table(): readonly string[] {
   if (windows1252 === undefined) {
-    const decoded = iconv.decode(allBytes(), 'windows1252');
+    const decoded = iconv().decode(allBytes(), 'windows1252');
     windows1252 = Array.from(decoded, (ch, i) => (ch === '\uFFFD' ? String.fromCharCode(i) : ch));
   }
   return windows1252;
 }
 
 function cp437Table(): readonly string[] {
-  cp437 ??= Array.from(iconv.decode(allBytes(), 'cp437'));
+  cp437 ??= Array.from(iconv().decode(allBytes(), 'cp437'));
   return cp437;
 }
 
