@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { median, round } from './bench-result.js';
 import type { Bench } from './bench-result.js';
 import { parseGdt } from '../agent/gdt/codec/gdt-parser.js';
@@ -6,8 +9,11 @@ import type { GdtField, GdtWriteCharset } from '../agent/gdt/codec/gdt-record.js
 import { mulberry32 } from '../test/helpers/seeded-random.js';
 
 /**
- * GDT parse throughput against the floor of merely decoding the same bytes to strings (Latin-1),
- * measured side by side in one run. The corpus is generated in memory: one file per exchange as
+ * GDT parse throughput against the floor of reading the same bytes and decoding them to strings
+ * (Latin-1), measured side by side in one run — the issue's definition: both loops read each file
+ * from disk (page cache warm after the untimed pass), one decodes it, the other parses it. The
+ * in-memory comparison (decode vs parse of buffers already read) is reported too: it is the
+ * stricter figure and shows the parser's own cost. The corpus is generated in memory: one file per exchange as
  * devices and practice systems write them (mostly one record, some with two), mixed record types
  * (master data, orders, results with findings text, test groups and attachments), mixed charsets
  * (CP437 with and without 9206, ISO-8859-1, a few 7-bit), German text with umlauts in about half.
@@ -18,6 +24,14 @@ export const bench: Bench = async ({ quick }) => {
   const corpus = generateCorpus(targetBytes, 0x6d7);
   const totalMb = corpus.bytes / 1e6;
 
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'praxisbox-bench-gdt-'));
+  const paths = corpus.files.map((f, i) => {
+    const p = path.join(dir, `${String(i).padStart(6, '0')}.gdt`);
+    fs.writeFileSync(p, f);
+    return p;
+  });
+  const diskFloorMs: number[] = [];
+  const diskParseMs: number[] = [];
   const floorMs: number[] = [];
   const splitMs: number[] = [];
   const objectsMs: number[] = [];
@@ -26,16 +40,20 @@ export const bench: Bench = async ({ quick }) => {
   // CPU time of this process next to wall time: on a shared machine the process is descheduled for
   // stretches that land on whichever loop runs, while CPU time counts only the work (GC threads included).
   const cpuMs = new Map<number[], number[]>();
-  const timed = (into: number[], each: (f: Buffer) => number): void => {
+  const timedOver = <T>(items: readonly T[], into: number[], each: (f: T) => number): void => {
     const t = process.hrtime.bigint();
     const c = process.cpuUsage();
-    for (const f of corpus.files) sink += each(f);
+    for (const f of items) sink += each(f);
     const used = process.cpuUsage(c);
     into.push(Number(process.hrtime.bigint() - t) / 1e6);
     const cpu = cpuMs.get(into) ?? [];
     cpu.push((used.user + used.system) / 1000);
     cpuMs.set(into, cpu);
   };
+  const timed = (into: number[], each: (f: Buffer) => number): void => timedOver(corpus.files, into, each);
+  const timedDisk = (into: number[], each: (p: string) => number): void => timedOver(paths, into, each);
+  const diskFloor = (p: string): number => fs.readFileSync(p).toString('latin1').length;
+  const diskParse = (p: string): number => parseGdt(fs.readFileSync(p)).records.length;
   const floor = (f: Buffer): number => f.toString('latin1').length;
   // Context, not the target's baseline: the least any line parser does (native split into line strings).
   const split = (f: Buffer): number => f.toString('latin1').split('\n').length;
@@ -58,7 +76,11 @@ export const bench: Bench = async ({ quick }) => {
   timed([], split);
   timed([], lineObjects);
   timed([], parse);
+  timedDisk([], diskFloor);
+  timedDisk([], diskParse);
   for (let run = 0; run < runs; run++) {
+    timedDisk(diskFloorMs, diskFloor);
+    timedDisk(diskParseMs, diskParse);
     timed(floorMs, floor);
     timed(splitMs, split);
     timed(objectsMs, lineObjects);
@@ -69,6 +91,10 @@ export const bench: Bench = async ({ quick }) => {
   const objectsMBps = totalMb / (median(objectsMs) / 1000);
   const parseMBps = totalMb / (median(parseMs) / 1000);
   const ratio = parseMBps / floorMBps;
+  fs.rmSync(dir, { recursive: true, force: true });
+  const cpuRatio = (floorRuns: number[], runsOf: number[]): number => median(cpuMs.get(floorRuns) ?? []) / median(cpuMs.get(runsOf) ?? []);
+  const diskRatio = median(diskFloorMs) / median(diskParseMs);
+  const diskRatioCpu = cpuRatio(diskFloorMs, diskParseMs);
   return {
     name: 'gdt-parse',
     figures: {
@@ -77,6 +103,10 @@ export const bench: Bench = async ({ quick }) => {
       records: corpus.records,
       lines: corpus.lines,
       runs,
+      readLatin1FloorMBps: round(totalMb / (median(diskFloorMs) / 1000), 0),
+      readParseMBps: round(totalMb / (median(diskParseMs) / 1000), 0),
+      readParseToFloorRatio: round(diskRatio, 3),
+      readParseToFloorRatioCpuTime: round(diskRatioCpu, 3),
       latin1FloorMBps: round(floorMBps, 0),
       lineSplitMBps: round(splitMBps, 0),
       lineObjectsMBps: round(objectsMBps, 0),
@@ -92,9 +122,12 @@ export const bench: Bench = async ({ quick }) => {
     },
     targets: [
       { what: 'corpus >= 50 MB', met: quick || totalMb >= 50 },
-      { what: 'parse throughput >= 0.3 x latin1 decode floor', met: ratio >= 0.3 },
+      // The issue's floor: reading the same bytes and decoding them to strings, in the same run.
+      { what: 'read+parse throughput >= 0.3 x read+latin1 floor (median wall time)', met: diskRatio >= 0.3 },
     ],
     notes: [
+      'readParse/readLatin1Floor = readFileSync per file then parse / then toString(latin1): the target, as the issue defines the floor',
+      'parseToFloorRatio = the same without the reads (buffers in memory): stricter, context',
       'parse = charset detection + decoding + line split + LLL/8100 checks + one field object per line, every record materialised',
       'lineSplit = toString(latin1).split(LF): context for the target, the least a line parser does',
       'lineObjects = latin1 + indexOf(CRLF) + one substring and one {id, value} per line: the least a parser returning fields does (no checks)',
