@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type http from 'node:http';
 import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
@@ -24,11 +25,24 @@ const NOT_BUILT_PAGE = `<!doctype html>
  * and the built pages with a fallback to index.html for the pages' own paths. Listening is the
  * WebModule's job; tests can also use `app.inject`.
  */
-export async function buildWebApp(ctx: WebContext, tls?: { key: string; cert: string }): Promise<{ app: FastifyInstance; streams: LogStreams }> {
+export async function buildWebApp(
+  ctx: WebContext,
+  server?: http.Server,
+): Promise<{ app: FastifyInstance; streams: LogStreams; handler: (req: http.IncomingMessage, res: http.ServerResponse) => void }> {
+  // With `server` (the module's listening socket, see lazy-app-server.ts) fastify routes that
+  // server's requests through the handler returned here; without it, tests use `app.inject`.
+  let handler: ((req: http.IncomingMessage, res: http.ServerResponse) => void) | undefined;
   const app = Fastify({
     logger: false,
     bodyLimit: BODY_LIMIT,
-    ...(tls ? { https: { key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' as const } } : {}),
+    ...(server
+      ? {
+          serverFactory: (h: (req: http.IncomingMessage, res: http.ServerResponse) => void) => {
+            handler = h;
+            return server;
+          },
+        }
+      : {}),
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
     return503OnClosing: true,
     requestTimeout: 60_000,
@@ -78,5 +92,7 @@ export async function buildWebApp(ctx: WebContext, tls?: { key: string; cert: st
     if (path.extname(req.url.split('?')[0] ?? '') !== '') return reply.code(404).type('text/plain; charset=utf-8').send('Nicht gefunden.');
     return reply.header('cache-control', 'no-cache').sendFile('index.html');
   });
-  return { app, streams };
+  await app.ready();
+  const route = handler ?? ((req: http.IncomingMessage, res: http.ServerResponse) => app.routing(req, res));
+  return { app, streams, handler: route };
 }

@@ -21,6 +21,8 @@ import { AuditLog } from './audit-log.js';
 import { loadOrCreateCertificate } from './tls-cert.js';
 import { createRedirectServer } from './redirect-server.js';
 import { resetWebPassword } from './password-reset.js';
+import { LazyAppServer } from './lazy-app-server.js';
+import type { WebContext } from './web-context.js';
 
 export interface WebModuleDeps {
   config: () => WebConfig;
@@ -63,6 +65,8 @@ export class WebModule implements AgentModule {
   readonly #audit: AuditLog;
   #sessions: SessionStore | undefined;
   #guard: LoginGuard | undefined;
+  #server: LazyAppServer | undefined;
+  /** The application, once the first request built it. */
   #app: FastifyInstance | undefined;
   #streams: LogStreams | undefined;
   #redirect: http.Server | undefined;
@@ -98,31 +102,42 @@ export class WebModule implements AgentModule {
     this.#fingerprint = tls?.fingerprint;
     const uiDir = deps.env['PRAXISBOX_WEB_UI_DIR'] || defaultUiDir();
     this.#uiBuilt = fs.existsSync(path.join(uiDir, 'index.html'));
-    // fastify is loaded when the web UI starts, not by every `praxisbox` CLI command that imports the agent.
-    const { buildWebApp } = await import('./web-app.js');
-    const { app, streams } = await buildWebApp(
-      {
-        dispatcher: deps.dispatcher,
-        clock: deps.clock,
-        log: deps.log,
-        version: deps.version,
-        https: plan.https,
-        boxId: () => boxId,
-        secret: deps.secret,
-        fingerprint: () => this.#fingerprint,
-        users: this.#users,
-        sessions: this.#sessions,
-        guard: this.#guard,
-        audit: this.#audit,
-        logs: deps.logRing,
-        uiDir,
+    const context: WebContext = {
+      dispatcher: deps.dispatcher,
+      clock: deps.clock,
+      log: deps.log,
+      version: deps.version,
+      https: plan.https,
+      boxId: () => boxId,
+      secret: deps.secret,
+      fingerprint: () => this.#fingerprint,
+      users: this.#users,
+      sessions: this.#sessions,
+      guard: this.#guard,
+      audit: this.#audit,
+      logs: deps.logRing,
+      uiDir,
+    };
+    // fastify is loaded on the first request, not at start (nor by every CLI command that imports
+    // the agent): ~9 MB of resident memory that a box nobody looks at does not need.
+    const lazy = new LazyAppServer({
+      ...(tls ? { tls } : {}),
+      load: async (server) => {
+        const { buildWebApp } = await import('./web-app.js');
+        const built = await buildWebApp(context, server);
+        if (this.#server !== lazy) {
+          // The module stopped while the first request was loading the application.
+          await built.app.close();
+          throw new Error('web module stopped');
+        }
+        this.#app = built.app;
+        this.#streams = built.streams;
+        return built.handler;
       },
-      tls,
-    );
-    await app.listen({ host: plan.bind, port: plan.port });
-    this.#app = app;
-    this.#streams = streams;
-    const addr = app.server.address() as AddressInfo;
+      onLoadError: (err) => deps.log.error({ err }, 'web UI could not be loaded'),
+    });
+    const addr = await lazy.listen(plan.bind, plan.port);
+    this.#server = lazy;
     this.#url = `${plan.https ? 'https' : 'http'}://${urlHost(plan.bind)}:${addr.port}/`;
     if (plan.redirectPort !== undefined) {
       const server = createRedirectServer(() => addr.port);
@@ -133,8 +148,8 @@ export class WebModule implements AgentModule {
           resolve();
         });
       }).catch(async (err: unknown) => {
-        await app.close();
-        this.#app = undefined;
+        await lazy.close();
+        this.#server = undefined;
         throw err;
       });
       this.#redirect = server;
@@ -149,8 +164,10 @@ export class WebModule implements AgentModule {
   async stop(): Promise<void> {
     this.#deps.bus.offOwner('web');
     const app = this.#app;
+    const server = this.#server;
     const redirect = this.#redirect;
     this.#app = undefined;
+    this.#server = undefined;
     this.#redirect = undefined;
     this.#url = undefined;
     this.#redirectUrl = undefined;
@@ -160,10 +177,9 @@ export class WebModule implements AgentModule {
     }
     this.#streams?.closeAll();
     this.#streams = undefined;
-    if (app) {
-      app.server.closeIdleConnections();
-      await app.close();
-    }
+    // Open requests are answered 503 by fastify while it closes; the socket closes after it.
+    if (app) await app.close();
+    if (server) await server.close();
   }
 
   /** The URL the UI answers on (with the actual port), or undefined while not listening. */
@@ -180,12 +196,13 @@ export class WebModule implements AgentModule {
       setupDone: this.#users.setupDone,
       sessions: this.#sessions?.size ?? 0,
       uiBuilt: this.#uiBuilt,
+      loaded: this.#server?.loaded ?? false,
     };
   }
 
   healthcheck(): HealthReport {
     if (!this.#deps.config().enabled) return { level: 'ok' };
-    if (!this.#app) return { level: 'degraded', reason: 'web UI not listening' };
+    if (!this.#server) return { level: 'degraded', reason: 'web UI not listening' };
     return { level: 'ok' };
   }
 

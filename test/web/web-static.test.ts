@@ -4,7 +4,7 @@ import path from 'node:path';
 import { startTestAgent } from '../helpers/test-agent.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { request } from './web-client.js';
-import { webUrl } from './web-agent.js';
+import { webStatus, webUrl } from './web-agent.js';
 import { defaultUiDir } from '../../agent/web/web-module.js';
 
 /** The built pages are served with the app shell for the pages' own routes; nothing outside the UI directory. */
@@ -19,6 +19,12 @@ t.test('static pages with fallback to index.html', async (t) => {
   const box = await startTestAgent({ PRAXISBOX_WEB_UI_DIR: ui });
   t.teardown(box.stop);
   const base = await webUrl(box);
+  t.equal((await webStatus(box))['loaded'], false, 'listening, but fastify is not loaded before the first request (idle memory)');
+
+  // Requests arriving together while the application loads all wait for it.
+  const first = await Promise.all([request(`${base}`), request(`${base}api/session`), request(`${base}assets/app.js`)]);
+  t.same(first.map((r) => r.status), [200, 200, 200], 'requests during the load are answered once it is ready');
+  t.equal((await webStatus(box))['loaded'], true);
 
   const index = await request(`${base}`);
   t.equal(index.status, 200);
