@@ -129,7 +129,8 @@ export function registerCloudSimCommands(program: Command, ctx: CliContext): voi
       ctx.exit(Exit.failure);
       return;
     }
-    ctx.io.stdout.write(`${JSON.stringify(reply.pairing ?? reply.pairings ?? [], null, 2)}\n`);
+    const shown = op === 'list' ? { pairings: reply.pairings ?? [], unpaired: reply.unpaired ?? [] } : reply.pairing;
+    ctx.io.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
   };
 
   sim
@@ -150,7 +151,7 @@ export function registerCloudSimCommands(program: Command, ctx: CliContext): voi
 
   sim
     .command('pairings')
-    .description('list the pairings the running cloud-sim knows (code, box, phase, expiry)')
+    .description('list the pairings the running cloud-sim knows (code, box, phase, expiry) and the boxes that unpaired, as JSON')
     .action(async () => pairingOp('list'));
 
   sim

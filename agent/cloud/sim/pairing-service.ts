@@ -22,7 +22,7 @@ export interface ControlRequest {
   account?: { id?: string; name?: string };
 }
 
-export type ControlReply = { id: string; ok: true; pairing?: PairingSummary; pairings?: PairingSummary[] } | { id: string; ok: false; code: string; message: string };
+export type ControlReply = { id: string; ok: true; pairing?: PairingSummary; pairings?: PairingSummary[]; unpaired?: string[] } | { id: string; ok: false; code: string; message: string };
 
 export interface PairingServiceOptions {
   codeTtlSeconds?: number;
@@ -79,7 +79,7 @@ export class PairingService {
     try {
       if (req.op === 'approve') reply = { id: req.id, ok: true, pairing: await this.cloud.approve(String(req.code ?? ''), req.account) };
       else if (req.op === 'deny') reply = { id: req.id, ok: true, pairing: this.cloud.deny(String(req.code ?? '')) };
-      else reply = { id: req.id, ok: true, pairings: this.cloud.list() };
+      else reply = { id: req.id, ok: true, pairings: this.cloud.list(), unpaired: [...this.cloud.unpaired] };
     } catch (err) {
       reply = err instanceof PairingOpError ? { id: req.id, ok: false, code: err.code, message: err.message } : { id: req.id, ok: false, code: 'INTERNAL', message: err instanceof Error ? err.message : 'failed' };
     }
