@@ -13,7 +13,7 @@ import type { BoxIdentity } from '../core/identity.js';
 import type { Outbox } from '../outbox/outbox-event.js';
 import { describeError, ErrorCode, PraxisboxError } from '../core/errors.js';
 import { boxTopics, type BoxTopics } from './topics.js';
-import { connectionPlan, type Endpoint, type TlsMaterial } from './connection-plan.js';
+import { connectionPlan, provisioningPlan, type Endpoint, type TlsMaterial } from './connection-plan.js';
 import { CloudStateFile, loadCredentials } from './cloud-state.js';
 import { CommandJournal, type ReplyRoute } from './command-journal.js';
 import { CommandRunner } from './command-runner.js';
@@ -360,10 +360,7 @@ export class CloudLinkModule implements AgentModule {
     const cfg = this.#deps.config().cloud;
     const endpoint = this.#endpoint();
     if (!endpoint) throw new PraxisboxError(ErrorCode.DeviceUnavailable, 'no cloud configured and the local broker is not running');
-    const creds = endpoint.embedded ? endpoint : { ...endpoint, username: cfg.provisioningUsername, password: cfg.provisioningPassword };
-    const plan = connectionPlan(cfg, creds, { clientId, willTopic: '', session: 0 }, await this.#tlsMaterial());
-    const { will: _will, properties: _props, ...options } = plan.options;
-    return { url: plan.url, options: { ...options, clean: true } };
+    return provisioningPlan(cfg, endpoint, clientId, await this.#tlsMaterial());
   }
 
   status(): Record<string, unknown> {

@@ -72,6 +72,7 @@ export class PairingModule implements AgentModule {
   #pending: Pending | undefined;
   #paired: { account: { id: string; name: string }; pairedAt: string } | undefined;
   #error: PairingError | undefined;
+  #starting: Promise<PairingStatus> | undefined;
 
   constructor(deps: PairingDeps) {
     this.#deps = deps;
@@ -225,7 +226,11 @@ export class PairingModule implements AgentModule {
       'cloud.pair.start': {
         description: 'Starts pairing with the practice\'s cloud account: returns the user code to approve there (a running pairing is returned as is)',
         args: Type.Object({}, { additionalProperties: false }),
-        handler: async () => this.#begin(),
+        handler: async () => {
+          // A second click while the first start still waits for the cloud gets the same answer.
+          this.#starting ??= this.#begin().finally(() => (this.#starting = undefined));
+          return this.#starting;
+        },
       },
       'cloud.pair.status': {
         description: 'Pairing state: unpaired, pending (with user code and expiry), paired (with account), expired, denied or failed (with error code)',

@@ -77,7 +77,8 @@ t.test('pairing on Mosquitto with dynamic security', async (t) => {
     t.match(await box.run('cloud.pair.status'), { state: 'unpaired' });
     await eventually('the broker refuses the unpaired box', () => /not authorized|code 5|code 135/.test(String(cloudStatus(box)['lastError'] ?? '')));
 
-    const started = (await box.run('cloud.pair.start')) as Record<string, string | number>;
+    const [started, twin] = (await Promise.all([box.run('cloud.pair.start'), box.run('cloud.pair.start')])) as [Record<string, string | number>, Record<string, string | number>];
+    t.same(twin, started, 'two starts at once make one request');
     t.match(started, { state: 'pending', userCode: /^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/, verificationUri: /^https:\/\//, verificationUriComplete: /\?code=/, intervalSeconds: 1 });
     t.ok(Date.parse(String(started['expiresAt'])) > Date.now() + 50_000, 'expiresAt about a minute ahead');
     t.same(await box.run('cloud.pair.start'), started, 'a second start while pending returns the same pairing');

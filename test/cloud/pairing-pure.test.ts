@@ -75,3 +75,17 @@ t.test('the cloud side: pending, approve once, deliver until acknowledged, expir
   t.same(revoked, ['pbx-a']);
   t.same(cloud.unpaired, ['pbx-a']);
 });
+
+t.test('the provisioning connection: bootstrap account, clean session, no will, same TLS rules', async (t) => {
+  const { provisioningPlan } = await import('../../agent/cloud/connection-plan.js');
+  const { Value } = await import('@sinclair/typebox/value');
+  const { CloudSection } = await import('../../agent/cloud/cloud-config.js');
+  const cfg = Value.Default(CloudSection, {}) as Parameters<typeof provisioningPlan>[0];
+  const remote = provisioningPlan(cfg, { url: 'mqtts://cloud.example:8883', embedded: false }, 'pbx-a-pairing', {});
+  t.match(remote.options, { clientId: 'pbx-a-pairing', clean: true, username: 'praxisbox-provisioning', password: 'praxisbox-provisioning', rejectUnauthorized: true, protocolVersion: 5 });
+  t.notOk('will' in remote.options, 'no will: the box\'s presence is the link\'s business');
+  t.notOk('properties' in remote.options, 'no persistent session');
+  const embedded = provisioningPlan(cfg, { url: 'mqtt://127.0.0.1:1883', username: 'praxisbox-internal', password: 'x', embedded: true }, 'pbx-a-pairing', {});
+  t.match(embedded.options, { username: 'praxisbox-internal', protocolVersion: 4 });
+  t.throws(() => provisioningPlan(cfg, { url: 'mqtt://cloud.example:1883', embedded: false }, 'c', {}), /TLS is mandatory/);
+});
