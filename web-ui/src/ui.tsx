@@ -46,10 +46,7 @@ export function Field(p: FieldProps): JSX.Element {
   const described = [p.hint ? `${id}-hint` : '', p.error ? `${id}-error` : ''].filter(Boolean).join(' ');
   return (
     <div class={`field${p.error ? ' has-error' : ''}`}>
-      <label for={id}>
-        {p.label}
-        {p.required ? <span aria-hidden="true"> *</span> : null}
-      </label>
+      <label for={id}>{p.label}</label>
       <input
         ref={ref}
         id={id}

@@ -285,6 +285,19 @@ export const de = {
   'audit.who': 'Wer',
   'audit.what': 'Was',
   'audit.result': 'Ergebnis',
+  'audit.ok': 'erfolgreich',
+  'audit.failed': 'abgelehnt',
+  'audit.event.command': 'Befehl {command}',
+  'audit.event.command.denied': 'Befehl {command} verweigert',
+  'audit.event.login': 'Anmeldung',
+  'audit.event.login.failed': 'Anmeldung fehlgeschlagen',
+  'audit.event.login.blocked': 'Anmeldung gesperrt',
+  'audit.event.logout': 'Abmeldung',
+  'audit.event.setup.done': 'Ersteinrichtung abgeschlossen',
+  'audit.event.setup.failed': 'Falscher Einrichtungscode',
+  'audit.event.password.changed': 'Passwort geändert',
+  'audit.event.password.change-failed': 'Passwortänderung fehlgeschlagen',
+  'audit.event.diagnostics.download': 'Diagnosepaket heruntergeladen',
 } as const;
 
 export type MessageKey = keyof typeof de;

@@ -30,9 +30,9 @@ export function AccountPage(): JSX.Element {
       setNotice({ kind: 'success', text: t('account.changed') });
     } catch (err) {
       const problems = err instanceof ApiError ? err.problems : [];
-      const nextProblem = problems.find((p) => /next/.test(p.path));
-      if (nextProblem) setErrors({ next: reason(nextProblem.message) });
-      else if (err instanceof ApiError && (err.status === 401 || err.status === 403 || /current|password/i.test(err.code))) setErrors({ current: t('account.wrongCurrent') });
+      const nextProblem = problems.find((p) => p.path === '/next');
+      if (problems.some((p) => p.path === '/current')) setErrors({ current: t('account.wrongCurrent') });
+      else if (nextProblem) setErrors({ next: reason(nextProblem.message) });
       else setNotice({ kind: 'error', text: errorText(err, t, reason) });
     }
   };

@@ -144,7 +144,7 @@ export function GdtPage(): JSX.Element {
             );
           })}
           <Notice kind={testNotice?.kind ?? 'info'} testId="gdt-test">{testNotice?.text ?? ''}</Notice>
-          <div class="actions sticky">
+          <div class="actions bar">
             <button type="button" class="button secondary" onClick={() => cfg.set({ ...section, devices: [...section.devices, { ...NEW_DEVICE }] })}>{t('gdt.add')}</button>
             <button type="submit" class="button" disabled={cfg.saving || !cfg.dirty}>{cfg.saving ? t('common.saving') : t('common.save')}</button>
           </div>

@@ -93,7 +93,7 @@ export function OverviewPage(): JSX.Element {
 }
 
 function LogTail(): JSX.Element {
-  const { t, reason } = useI18n();
+  const { t, reason, lang } = useI18n();
   const [level, setLevel] = useState<(typeof LEVELS)[number]>('info');
   const [paused, setPaused] = useState(false);
   const logs = usePoll(() => api.command<{ lines: LogLine[] }>('logs.tail', { lines: 60, level }), paused ? 0 : 3000, [level, paused]);
@@ -126,7 +126,7 @@ function LogTail(): JSX.Element {
                 const lv = LEVEL_OF[l.level ?? 30] ?? 'info';
                 return (
                   <tr key={`${String(l.time)}-${i}`} class={`lv-${lv}`}>
-                    <td class="mono nowrap">{l.time !== undefined ? new Date(l.time).toLocaleTimeString() : ''}</td>
+                    <td class="mono nowrap">{l.time !== undefined ? new Date(l.time).toLocaleTimeString(lang === 'de' ? 'de-DE' : 'en-GB') : ''}</td>
                     <td><span class={`tag tag-${lv}`}>{t(`level.${lv}`)}</span></td>
                     <td>{l.module ? <span class="muted">{l.module}: </span> : null}{l.msg ?? ''}</td>
                   </tr>
