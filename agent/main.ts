@@ -23,6 +23,7 @@ import { GdtModule } from './gdt/gdt-module.js';
 import { PrintingModule } from './printing/printing-module.js';
 import { CardsModule } from './cards/cards-module.js';
 import { createPcscDriver } from './cards/driver.js';
+import { brokerUserCommands } from './cloud/broker-user-commands.js';
 
 export interface AgentOptions {
   paths: Paths;
@@ -157,6 +158,8 @@ export class Agent {
       ...(options.retry ? { retry: options.retry } : {}),
     });
     for (const m of built.modules) deps.dispatcher.register(m.name, m.commands());
+    // Broker users are configuration: served while the broker restarts for a change (or is off).
+    deps.dispatcher.register('config', brokerUserCommands({ config: () => deps.config.get(), dispatcher: deps.dispatcher }));
   }
 
   /** Creates the logger and loads the configuration (never fails: a bad file is kept aside). */

@@ -1,4 +1,3 @@
-import { brokerUserCommands } from './broker-user-commands.js';
 import net from 'node:net';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
@@ -206,6 +205,6 @@ export class LocalBrokerModule implements AgentModule {
   }
 
   commands(): CommandTable {
-    return brokerUserCommands({ config: this.#deps.config, dispatcher: this.#deps.dispatcher });
+    return {};
   }
 }

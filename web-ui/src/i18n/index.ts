@@ -2,6 +2,7 @@ import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
 import { de, deReasons, type MessageKey } from './de.js';
 import { en } from './en.js';
+import { fill, translateReason } from './translate.js';
 
 export type Lang = 'de' | 'en';
 export type Translate = (key: MessageKey, params?: Record<string, string | number>) => string;
@@ -18,18 +19,8 @@ const DICTIONARIES: Record<Lang, Record<MessageKey, string>> = { de, en };
 
 export function makeI18n(lang: Lang, setLang: (lang: Lang) => void): I18n {
   const dict = DICTIONARIES[lang];
-  const t: Translate = (key, params) => {
-    const text = dict[key] ?? key;
-    return params ? text.replace(/\{(\w+)\}/g, (m, name: string) => (params[name] !== undefined ? String(params[name]) : m)) : text;
-  };
-  const reason = (text: string): string => {
-    if (lang !== 'de') return text;
-    for (const [pattern, german] of deReasons) {
-      const m = pattern.exec(text);
-      if (m) return german.replace(/\$(\d)/g, (_s, i: string) => m[Number(i)] ?? '');
-    }
-    return text;
-  };
+  const t: Translate = (key, params) => fill(dict[key] ?? key, params);
+  const reason = (text: string): string => (lang === 'de' ? translateReason(text, deReasons) : text);
   return { lang, t, reason, setLang };
 }
 
