@@ -24,6 +24,7 @@ import { PrintingModule } from './printing/printing-module.js';
 import { CardsModule } from './cards/cards-module.js';
 import { createPcscDriver } from './cards/driver.js';
 import { brokerUserCommands } from './cloud/broker-user-commands.js';
+import { WebModule } from './web/web-module.js';
 
 export interface AgentOptions {
   paths: Paths;
@@ -120,6 +121,18 @@ export function buildModules(deps: AgentDeps, collectStatus: () => Promise<Agent
     printing,
     gdt,
     cards,
+    new WebModule({
+      config: () => deps.config.get().web,
+      env: deps.env,
+      dir: path.join(deps.paths.dataDir, 'web'),
+      identity: () => identity.identity(),
+      secret: () => identity.secret(),
+      dispatcher: deps.dispatcher,
+      bus: deps.bus,
+      clock: deps.clock,
+      log: child('web'),
+      version: deps.version,
+    }),
   ];
   return { modules, identity, outbox, localBroker, cloud, printing };
 }

@@ -27,7 +27,7 @@ async function withAgent<T>(cloudUrl: string, fn: (agent: Agent) => Promise<T>):
     version: 'bench',
     logLevel: 'error',
     logDestination: new Writable({ write: (_c, _e, cb) => cb() }),
-    env: { PRAXISBOX_MQTT_PORT: '0', PRAXISBOX_MODULES_DISABLED: 'cards', PRAXISBOX_CLOUD_URL: cloudUrl },
+    env: { PRAXISBOX_MQTT_PORT: '0', PRAXISBOX_WEB_PORT: '0', PRAXISBOX_MODULES_DISABLED: 'cards', PRAXISBOX_CLOUD_URL: cloudUrl },
   });
   await agent.start();
   try {

@@ -13,7 +13,7 @@ async function oneStart(idleMs: number): Promise<{ startMs: number; rssMb: numbe
   try {
     const t0 = performance.now();
     // The installed entry point itself (its shebang carries the production V8 flags).
-    const proc = spawn(cli, ['start'], { env: { ...process.env, PRAXISBOX_DATA_DIR: dir, PRAXISBOX_MQTT_PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const proc = spawn(cli, ['start'], { env: { ...process.env, PRAXISBOX_DATA_DIR: dir, PRAXISBOX_MQTT_PORT: '0', PRAXISBOX_WEB_PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     const startMs = await new Promise<number>((resolve, reject) => {
       proc.stdout.on('data', (c: Buffer) => {

@@ -10,6 +10,7 @@ import { registerGdtCommands } from './gdt-commands.js';
 import { registerPrintCommands } from './print-commands.js';
 import { registerMqttCommands } from './mqtt-commands.js';
 import { registerCardCommands } from './card-commands.js';
+import { registerWebCommands } from './web-commands.js';
 
 /** Exit codes of every `praxisbox` command (documented in README). */
 export const Exit = {
@@ -68,6 +69,7 @@ export async function runCli(argv: string[], io: CliIo = { stdout: process.stdou
   registerPrintCommands(program, ctx);
   registerMqttCommands(program, ctx);
   registerCardCommands(program, ctx);
+  registerWebCommands(program, ctx);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {

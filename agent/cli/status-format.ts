@@ -17,6 +17,11 @@ export function formatStatus(s: AgentStatus): string {
       `  ${m.name.padEnd(width)}  ${m.state.padEnd(11)}  ${m.health.level.padEnd(8)}${reason ? `  ${reason}` : ''}${facts ? `  [${facts}]` : ''}`,
     );
   }
+  const web = s.modules.find((m) => m.name === 'web')?.details;
+  if (typeof web?.['url'] === 'string') {
+    lines.push(`Web UI: ${web['url']}${typeof web['redirectUrl'] === 'string' ? `  (plain HTTP ${web['redirectUrl']} redirects)` : ''}${web['setupDone'] === false ? '  — first run: enter the setup code (praxisbox setup-code)' : ''}`);
+    if (typeof web['fingerprint'] === 'string') lines.push(`Web certificate SHA-256: ${web['fingerprint']}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 

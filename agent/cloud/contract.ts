@@ -57,7 +57,14 @@ export const CommandRequest = Type.Object(
   { $id: 'command', additionalProperties: false },
 );
 
-export const ErrorBody = Type.Object({ code: Type.String(), message: Type.String() }, { additionalProperties: false });
+export const ErrorBody = Type.Object(
+  {
+    code: Type.String(),
+    message: Type.String(),
+    details: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }, { additionalProperties: false }), { description: 'Fields at fault (JSON Pointers) for InvalidInput/InvalidConfig' })),
+  },
+  { additionalProperties: false },
+);
 
 export const CommandResponse = Type.Union(
   [

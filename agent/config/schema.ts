@@ -3,6 +3,7 @@ import { CloudSection, LocalBrokerSection } from '../cloud/cloud-config.js';
 import { GdtSection } from '../gdt/gdt-config.js';
 import { PrintingSection } from '../printing/printing-config.js';
 import { CardsConfigSchema } from '../cards/cards-config.js';
+import { WebSection } from '../web/web-config.js';
 
 /**
  * The one configuration schema. TypeScript types, defaults (`default` on every field) and the
@@ -72,6 +73,7 @@ export const ConfigSchema = Type.Object(
     gdt: GdtSection,
     printing: PrintingSection,
     cards: CardsConfigSchema,
+    web: WebSection,
   },
   { additionalProperties: false },
 );

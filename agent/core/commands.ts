@@ -67,9 +67,10 @@ export class CommandDispatcher {
     let input: unknown = args ?? {};
     if (spec.args) {
       input = Value.Default(spec.args, Value.Clone(input));
-      const problems = [...Value.Errors(spec.args, input)].slice(0, 10).map((e) => `${e.path || '/'}: ${e.message}`);
+      const problems = [...Value.Errors(spec.args, input)].slice(0, 10).map((e) => ({ path: e.path || '/', message: e.message }));
       if (problems.length > 0) {
-        throw new PraxisboxError(ErrorCode.InvalidInput, `invalid arguments for ${name}: ${problems.join('; ')}`);
+        const text = problems.map((p) => `${p.path}: ${p.message}`).join('; ');
+        throw new PraxisboxError(ErrorCode.InvalidInput, `invalid arguments for ${name}: ${text}`, { details: { problems } });
       }
     }
     return spec.handler(input, ctx);

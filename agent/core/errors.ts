@@ -40,10 +40,31 @@ export function isPraxisboxError(err: unknown): err is PraxisboxError {
   return err instanceof PraxisboxError;
 }
 
+/** One problem with one field: `path` is a JSON Pointer into the checked document (config or command args). */
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
+
 /** The shape every error reply takes (MQTT `res`, web API, CLI --json). */
 export interface ErrorReply {
   code: ErrorCode;
   message: string;
+  /** For InvalidInput/InvalidConfig: the fields at fault, so a form can show each error next to its field. */
+  details?: FieldProblem[];
+}
+
+/**
+ * The field problems an error carries (`details.problems`), or undefined. Only well-formed
+ * `{path, message}` pairs pass: other details (record numbers, ids) stay inside the box.
+ */
+export function fieldProblems(err: PraxisboxError): FieldProblem[] | undefined {
+  const list = err.details?.['problems'];
+  if (!Array.isArray(list)) return undefined;
+  const problems = list.filter(
+    (p): p is FieldProblem => typeof p === 'object' && p !== null && typeof (p as FieldProblem).path === 'string' && typeof (p as FieldProblem).message === 'string',
+  );
+  return problems.length > 0 ? problems.map((p) => ({ path: p.path, message: p.message })) : undefined;
 }
 
 /**
@@ -51,7 +72,10 @@ export interface ErrorReply {
  * text from third-party libraries (which may echo input) never leaves the box.
  */
 export function toErrorReply(err: unknown): ErrorReply {
-  if (isPraxisboxError(err)) return { code: err.code, message: err.message };
+  if (isPraxisboxError(err)) {
+    const details = fieldProblems(err);
+    return details ? { code: err.code, message: err.message, details } : { code: err.code, message: err.message };
+  }
   return { code: ErrorCode.Internal, message: 'internal error (see the box log for details)' };
 }
 

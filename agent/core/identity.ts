@@ -53,8 +53,7 @@ export async function loadOrCreateIdentity(files: { identityFile: string; secret
     secretBuf = await fs.readFile(files.secretFile);
     created = true;
   }
-  const key = Buffer.from(secretBuf.toString('utf8').trim(), 'base64url');
-  if (key.length < 32) throw new PraxisboxError(ErrorCode.Corrupt, `device secret file ${path.basename(files.secretFile)} is malformed`);
+  const key = parseSecret(secretBuf, files.secretFile);
 
   let identityBuf = await readIfExists(files.identityFile);
   if (identityBuf === undefined) {
@@ -73,4 +72,16 @@ export async function loadOrCreateIdentity(files: { identityFile: string; secret
     throw new PraxisboxError(ErrorCode.Corrupt, `identity file ${path.basename(files.identityFile)} has no valid box id`);
   }
   return { identity, secret: new FileSecret(key), created };
+}
+
+function parseSecret(buf: Buffer, file: string): Buffer {
+  const key = Buffer.from(buf.toString('utf8').trim(), 'base64url');
+  if (key.length < 32) throw new PraxisboxError(ErrorCode.Corrupt, `device secret file ${path.basename(file)} is malformed`);
+  return key;
+}
+
+/** Reads the device secret without creating it (local CLI tools); undefined when the box has none yet. */
+export async function readDeviceSecret(secretFile: string): Promise<DeviceSecret | undefined> {
+  const buf = await readIfExists(secretFile);
+  return buf === undefined ? undefined : new FileSecret(parseSecret(buf, secretFile));
 }

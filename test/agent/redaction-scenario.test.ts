@@ -28,7 +28,7 @@ t.test('no fixture patient value reaches the log', async (t) => {
     },
   });
   const paths = resolvePaths({ env: { PRAXISBOX_DATA_DIR: dir }, uid: 1000, homeDir: dir });
-  const agent = await Agent.create({ paths, version: 'test', logDestination: sink, logLevel: 'trace', env: { PRAXISBOX_MQTT_PORT: '0', PRAXISBOX_MODULES_DISABLED: 'cards' } });
+  const agent = await Agent.create({ paths, version: 'test', logDestination: sink, logLevel: 'trace', env: { PRAXISBOX_MQTT_PORT: '0', PRAXISBOX_WEB_PORT: '0', PRAXISBOX_MODULES_DISABLED: 'cards' } });
   await agent.start();
   const { dispatcher, bus, log } = agent.deps;
 

@@ -15,7 +15,7 @@ const agent = await Agent.create({
   logLevel: 'info',
   logDestination: new Writable({ write: (c, _e, cb) => (process.stderr.write(c), cb()) }),
   // Nothing ever acknowledges: every event stays in the outbox for the parent to count.
-  env: { PRAXISBOX_MQTT_PORT: '0', PRAXISBOX_MODULES_DISABLED: 'cards', PRAXISBOX_CLOUD_URL: 'mqtt://127.0.0.1:9' },
+  env: { PRAXISBOX_MQTT_PORT: '0', PRAXISBOX_WEB_PORT: '0', PRAXISBOX_MODULES_DISABLED: 'cards', PRAXISBOX_CLOUD_URL: 'mqtt://127.0.0.1:9' },
 });
 if (mode !== 'random') {
   const real = agent.outbox.append.bind(agent.outbox);

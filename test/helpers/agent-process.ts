@@ -37,7 +37,7 @@ export function startAgent(env: Record<string, string>, args: string[] = [], tim
   return new Promise((resolve, reject) => {
     // Port 0: every test agent's embedded broker gets its own free port. Cards off: the PC/SC tests
     // own pcscd and its virtual readers exclusively.
-    const proc = spawn(process.execPath, [cliPath, 'start', ...args], { env: { ...process.env, PRAXISBOX_MQTT_PORT: '0', PRAXISBOX_MODULES_DISABLED: 'cards', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [cliPath, 'start', ...args], { env: { ...process.env, PRAXISBOX_MQTT_PORT: '0', PRAXISBOX_WEB_PORT: '0', PRAXISBOX_MODULES_DISABLED: 'cards', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const exited = new Promise<number | null>((r) => proc.on('close', (code) => r(code)));
     const timer = setTimeout(() => {

@@ -11,7 +11,7 @@ const agent = await Agent.create({
   version: 'crash-test',
   logLevel: 'error',
   logDestination: new Writable({ write: (_c, _e, cb) => cb() }),
-  env: { PRAXISBOX_MQTT_PORT: '0', PRAXISBOX_MODULES_DISABLED: 'cards', PRAXISBOX_CLOUD_URL: cloudUrl },
+  env: { PRAXISBOX_MQTT_PORT: '0', PRAXISBOX_WEB_PORT: '0', PRAXISBOX_MODULES_DISABLED: 'cards', PRAXISBOX_CLOUD_URL: cloudUrl },
 });
 await agent.start();
 process.stdout.write('S\n');

@@ -26,7 +26,7 @@ export async function startTestAgent(env: Record<string, string> = {}, opts: { c
     const fs = await import('node:fs/promises');
     await fs.writeFile(paths.configFile, JSON.stringify(opts.config));
   }
-  const agent = await Agent.create({ paths, version: 'test', logDestination: sink, logLevel: 'debug', env: { PRAXISBOX_MQTT_PORT: '0', PRAXISBOX_MODULES_DISABLED: 'cards', ...env } });
+  const agent = await Agent.create({ paths, version: 'test', logDestination: sink, logLevel: 'debug', env: { PRAXISBOX_MQTT_PORT: '0', PRAXISBOX_WEB_PORT: '0', PRAXISBOX_MODULES_DISABLED: 'cards', ...env } });
   await agent.start();
   return {
     agent,

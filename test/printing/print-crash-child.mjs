@@ -12,7 +12,7 @@ const agent = await Agent.create({
   version: 'print-crash-test',
   logLevel: 'error',
   logDestination: new Writable({ write: (_c, _e, cb) => cb() }),
-  env: { PRAXISBOX_MQTT_PORT: '0', PRAXISBOX_MODULES_DISABLED: 'cards' },
+  env: { PRAXISBOX_MQTT_PORT: '0', PRAXISBOX_WEB_PORT: '0', PRAXISBOX_MODULES_DISABLED: 'cards' },
 });
 await agent.start();
 process.stdout.write('S\n');
