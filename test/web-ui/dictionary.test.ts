@@ -13,7 +13,7 @@ t.test('both dictionaries have the same keys and the same placeholders', async (
     const names = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
     t.same(names(en[key]), names(de[key]), `placeholders of ${key}`);
   }
-  t.equal(fill(de['login.locked'], { seconds: 42 }), 'Zu viele Fehlversuche. Bitte in 42 Sekunden erneut versuchen.');
+  t.equal(fill(de['login.locked'], { time: '5 min' }), 'Zu viele Fehlversuche. Bitte in 5 min erneut versuchen.');
 });
 
 t.test('the agent health reasons read German; unknown ones stay as they are', async (t) => {

@@ -38,7 +38,7 @@ t.test('first run to green in the browser', async (t) => {
   await fs.writeFile(path.join(dir, 'config.json'), JSON.stringify({ cloud: { reconnectMinMs: 100, reconnectMaxMs: 1_000 } }));
   const agent: RunningAgent = await startAgent(env);
   t.teardown(() => agent.stop());
-  const base = /web UI on (https?:\/\/[^\s"]+)/.exec(agent.output())?.[1];
+  const base = /web UI on (https?:\/\/[^\s"]+?)\/?["\s]/.exec(agent.output())?.[1];
   if (!base) throw new Error(`no web UI URL in the log:\n${agent.output()}`);
   const setupCode = (await runCli(['setup-code'], env)).stdout.trim().split('\n').pop()?.trim() ?? '';
   t.match(setupCode, /\S{6,}/, 'praxisbox setup-code prints the code');

@@ -16,7 +16,7 @@ t.test('CSRF, logout and login lockout', async (t) => {
   const env = { PRAXISBOX_DATA_DIR: dir, PRAXISBOX_WEB_PORT: '0' };
   const agent = await startAgent(env);
   t.teardown(() => agent.stop());
-  const base = /web UI on (https?:\/\/[^\s"]+)/.exec(agent.output())?.[1];
+  const base = /web UI on (https?:\/\/[^\s"]+?)\/?["\s]/.exec(agent.output())?.[1];
   if (!base) throw new Error(`no web UI URL in the log:\n${agent.output()}`);
   const setupCode = (await runCli(['setup-code'], env)).stdout.trim().split('\n').pop()?.trim() ?? '';
 

@@ -74,7 +74,7 @@ export const de = {
   'login.password': 'Administrator-Passwort',
   'login.submit': 'Anmelden',
   'login.wrong': 'Das Passwort ist falsch.',
-  'login.locked': 'Zu viele Fehlversuche. Bitte in {seconds} Sekunden erneut versuchen.',
+  'login.locked': 'Zu viele Fehlversuche. Bitte in {time} erneut versuchen.',
   'login.lockedShort': 'Zu viele Fehlversuche. Bitte später erneut versuchen.',
   'login.expired': 'Die Sitzung ist abgelaufen. Bitte erneut anmelden.',
 

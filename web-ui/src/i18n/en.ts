@@ -73,7 +73,7 @@ export const en: Record<MessageKey, string> = {
   'login.password': 'Administrator password',
   'login.submit': 'Log in',
   'login.wrong': 'The password is wrong.',
-  'login.locked': 'Too many failed attempts. Please try again in {seconds} seconds.',
+  'login.locked': 'Too many failed attempts. Please try again in {time}.',
   'login.lockedShort': 'Too many failed attempts. Please try again later.',
   'login.expired': 'The session has expired. Please log in again.',
 

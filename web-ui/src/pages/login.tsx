@@ -29,7 +29,7 @@ export function LoginPage(p: { session: Session; notice: MessageKey | undefined;
       if (err instanceof ApiError && (err.status === 429 || /lock|rate/i.test(err.code))) {
         if (err.retryAfterSeconds !== undefined) setLockedUntil(Date.now() + err.retryAfterSeconds * 1000);
         setNow(Date.now());
-        setError(err.retryAfterSeconds !== undefined ? t('login.locked', { seconds: err.retryAfterSeconds }) : t('login.lockedShort'));
+        setError(err.retryAfterSeconds !== undefined ? t('login.locked', { time: err.retryAfterSeconds >= 60 ? `${Math.ceil(err.retryAfterSeconds / 60)} min` : `${err.retryAfterSeconds} s` }) : t('login.lockedShort'));
       } else if (err instanceof ApiError && (err.status === 401 || err.status === 403)) setError(t('login.wrong'));
       else setError(errorText(err, t, reason));
       setPw('');
@@ -51,7 +51,7 @@ export function LoginPage(p: { session: Session; notice: MessageKey | undefined;
         <form onSubmit={(e) => void submit(e)} noValidate>
           <Field name="password" type="password" label={t('login.password')} value={pw} onInput={setPw} error={error} autoComplete="current-password" autoFocus required />
           <div class="actions">
-            <button class="button" type="submit" disabled={busy || remaining > 0}>{remaining > 0 ? `${t('login.submit')} (${remaining} s)` : t('login.submit')}</button>
+            <button class="button" type="submit" disabled={busy || remaining > 0}>{remaining > 0 ? `${t('login.submit')} (${Math.floor(remaining / 60)}:${String(remaining % 60).padStart(2, '0')})` : t('login.submit')}</button>
           </div>
         </form>
       </div>
