@@ -1,5 +1,5 @@
-import type { JSX } from 'preact';
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { createContext, type JSX } from 'preact';
+import { useContext, useEffect, useMemo, useState } from 'preact/hooks';
 import { api, setSession, whenUnauthorized, type Session } from './api.js';
 import { I18nContext, initialLang, makeI18n, saveLang, useI18n, type Lang } from './i18n/index.js';
 import type { MessageKey } from './i18n/de.js';
@@ -33,6 +33,11 @@ const ROUTES: Route[] = [
   { path: 'audit', label: 'nav.audit', page: () => <AuditPage /> },
   { path: 'account', label: 'nav.account', page: () => <AccountPage /> },
 ];
+
+const EMPTY = new Set<string>();
+/** The commands this box serves right now: pages show only what exists (no dead buttons). */
+export const CapabilityContext = createContext<Set<string>>(EMPTY);
+export const useCapabilities = (): Set<string> => useContext(CapabilityContext);
 
 const currentPath = (): string => window.location.hash.replace(/^#\/?/, '') || 'overview';
 
@@ -110,11 +115,13 @@ function Shell(p: { session: Session; onLoggedOut: () => void }): JSX.Element {
   }, []);
   const header = usePoll<Header>(async () => {
     const [health, name, list] = await Promise.all([
-      api.command<{ health: HealthLevel }>('health.get'),
+      api.command<{ health: HealthLevel; modules: Array<{ name: string; state: string }> }>('health.get'),
       api.command<string>('config.get', { path: 'box.name' }).catch(() => 'Praxisbox'),
-      api.command<{ commands: Array<{ name: string }> }>('commands.list'),
+      api.command<{ commands: Array<{ name: string; owner: string }> }>('commands.list'),
     ]);
-    return { boxName: name, health: health.health, commands: new Set(list.commands.map((c) => c.name)) };
+    // A command counts when its module is not switched off (a disabled module's page would only show errors).
+    const off = new Set(health.modules.filter((m) => m.state === 'disabled').map((m) => m.name));
+    return { boxName: name, health: health.health, commands: new Set(list.commands.filter((c) => !off.has(c.owner)).map((c) => c.name)) };
   }, 10_000);
   const routes = ROUTES.filter((r) => !r.needs || !header.data || header.data.commands.has(r.needs));
   const route = routes.find((r) => r.path === path) ?? routes[0]!;
@@ -152,7 +159,7 @@ function Shell(p: { session: Session; onLoggedOut: () => void }): JSX.Element {
         </ul>
       </nav>
       <main id="main" class="content" tabIndex={-1}>
-        {route.page()}
+        <CapabilityContext.Provider value={header.data?.commands ?? EMPTY}>{header.data ? route.page() : <p>{t('app.loading')}</p>}</CapabilityContext.Provider>
       </main>
       <footer class="footer">Praxisbox {p.session.version ?? ''} · {p.session.boxId ?? ''}</footer>
     </div>

@@ -1,6 +1,7 @@
 import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
+import { useCapabilities } from '../app.js';
 import { useI18n } from '../i18n/index.js';
 import { QrCode } from '../qr.js';
 import { HealthDot, Notice, Section, errorText, usePoll } from '../ui.js';
@@ -28,6 +29,7 @@ const accountName = (a: PairStatus['account']): string | undefined => (typeof a 
 
 export function CloudPage(): JSX.Element {
   const { t, reason } = useI18n();
+  const caps = useCapabilities();
   const link = usePoll(async () => {
     const [cloud, outbox] = await Promise.all([api.command<CloudStatus>('cloud.status'), api.command<{ depth?: number }>('outbox.stats').catch(() => ({ depth: undefined }))]);
     return { cloud, depth: outbox.depth };
@@ -49,13 +51,13 @@ export function CloudPage(): JSX.Element {
           <dd data-testid="outbox-depth">{link.data?.depth ?? t('common.none')}</dd>
         </dl>
       </Section>
-      <Pairing onChange={link.reload} />
+      {caps.has('cloud.pair.start') && caps.has('cloud.pair.status') ? <Pairing onChange={link.reload} canUnpair={caps.has('cloud.unpair')} /> : null}
     </>
   );
 }
 
 /** The device flow: a short code (large and as QR) someone approves in the practice's cloud account. */
-function Pairing(p: { onChange: () => void }): JSX.Element {
+function Pairing(p: { onChange: () => void; canUnpair: boolean }): JSX.Element {
   const { t, reason } = useI18n();
   const [status, setStatus] = useState<PairStatus | undefined>(undefined);
   const [error, setError] = useState('');
@@ -142,7 +144,7 @@ function Pairing(p: { onChange: () => void }): JSX.Element {
           <>
             <Notice kind="success" testId="pair-outcome">{justPaired ? t('cloud.success') : ''}</Notice>
             <p class="status-line"><HealthDot level="ok" label={accountName(s.account) ? t('cloud.paired', { account: accountName(s.account) ?? '' }) : t('cloud.pairedNoAccount')} /></p>
-            {confirming ? (
+            {!p.canUnpair ? null : confirming ? (
               <div class="confirm" role="alertdialog" aria-labelledby="unpair-q">
                 <p id="unpair-q">{t('cloud.unpairConfirm')}</p>
                 <div class="actions">

@@ -1,6 +1,7 @@
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, problemsFromText } from '../api.js';
+import { useCapabilities } from '../app.js';
 import { useConfigSection } from '../config-section.js';
 import { useI18n } from '../i18n/index.js';
 import type { MessageKey } from '../i18n/de.js';
@@ -43,6 +44,7 @@ const TEST_PATIENT = { number: 'TEST-0001', surname: 'Muster', firstName: 'Test'
 
 export function GdtPage(): JSX.Element {
   const { t, reason } = useI18n();
+  const caps = useCapabilities();
   const live = usePoll(() => api.command<{ devices: DeviceView[] }>('gdt.devices.list'), 5000);
   const cfg = useConfigSection<GdtSection>('gdt');
   const [checkErrors, setCheckErrors] = useState<Record<string, string>>({});
@@ -59,7 +61,7 @@ export function GdtPage(): JSX.Element {
     if (!section) return;
     setCheckErrors({});
     setCheckNotice('');
-    try {
+    if (caps.has('gdt.config.check')) try {
       // Folders and cross-field rules first (the schema alone cannot see them).
       const check = await api.command<{ valid: boolean; problems: string[]; devices: Array<{ id: string; problems: string[] }> }>('gdt.config.check', { gdt: section });
       if (!check.valid) {
@@ -132,7 +134,7 @@ export function GdtPage(): JSX.Element {
                   <button type="button" class="button secondary small" onClick={() => update(i, { pathMappings: [...d.pathMappings, { devicePrefix: '', localDir: '' }] })}>{t('gdt.addMapping')}</button>
                 </fieldset>
                 <div class="actions split">
-                  {v?.state === 'ok' && !cfg.dirty ? (
+                  {v?.state === 'ok' && !cfg.dirty && caps.has('gdt.order') ? (
                     <div class="inline-test">
                       {d.testCodes.length > 1 ? <Select compact name={`d${i}-test`} label={t('gdt.testCode')} value={testCode[d.id] ?? d.testCodes[0] ?? ''} onChange={(x) => setTestCode({ ...testCode, [d.id]: x })} options={d.testCodes.map((c) => ({ value: c, label: c }))} /> : null}
                       <button type="button" class="button secondary" onClick={() => void sendTest(d)} title={t('gdt.testPatient')}>{t('gdt.sendTest')}</button>

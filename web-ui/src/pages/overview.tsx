@@ -1,6 +1,7 @@
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
+import { useCapabilities } from '../app.js';
 import { useI18n } from '../i18n/index.js';
 import type { MessageKey } from '../i18n/de.js';
 import { HealthDot, Notice, Section, Select, errorText, usePoll, type HealthLevel } from '../ui.js';
@@ -34,6 +35,7 @@ export function duration(seconds: number): string {
 /** Health of the box and each module, resync, diagnostics and the live log. */
 export function OverviewPage(): JSX.Element {
   const { t, reason } = useI18n();
+  const caps = useCapabilities();
   const health = usePoll(() => api.command<Health>('health.get'), 4000);
   const names = usePoll(() => api.command<Array<{ id: string; name: string }>>('config.get', { path: 'cards.terminals' }).catch(() => []), 0);
   const [sync, setSync] = useState<{ kind: 'success' | 'error' | 'warning'; text: string } | undefined>(undefined);
@@ -68,7 +70,7 @@ export function OverviewPage(): JSX.Element {
           {h ? <span>{t('overview.uptime', { time: duration(h.uptimeSeconds) })}</span> : null}
         </div>
         <div class="banner-actions">
-          <button type="button" class="button" onClick={() => void resync()} disabled={syncing}>{syncing ? t('overview.syncing') : t('overview.sync')}</button>
+          {caps.has('resync') ? <button type="button" class="button" onClick={() => void resync()} disabled={syncing}>{syncing ? t('overview.syncing') : t('overview.sync')}</button> : null}
           <a class="button secondary" href="/api/diagnostics" download title={t('overview.diagnosticsHint')}>{t('overview.diagnostics')}</a>
         </div>
       </div>

@@ -1,6 +1,7 @@
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
+import { useCapabilities } from '../app.js';
 import { useConfigSection } from '../config-section.js';
 import { useI18n } from '../i18n/index.js';
 import type { MessageKey } from '../i18n/de.js';
@@ -43,6 +44,7 @@ const EMPTY_MAPPING: Mapping = { printer: '', tray: '', mediaSize: '', sides: ''
 
 export function PrintersPage(): JSX.Element {
   const { t, reason } = useI18n();
+  const caps = useCapabilities();
   const list = usePoll(() => api.command<{ printers: PrinterView[]; documentTypes: DocTypeView[] }>('printers.list'), 10_000);
   const cfg = useConfigSection<PrintingSection>('printing');
   const [draft, setDraft] = useState({ id: '', name: '', uri: '' });
@@ -125,7 +127,7 @@ export function PrintersPage(): JSX.Element {
               ) : null}
               {p.warnings.length > 0 ? <ul class="warnings" aria-label={t('printers.warnings')}>{p.warnings.map((w) => <li key={w}>{w}</li>)}</ul> : null}
               <div class="actions">
-                <button type="button" class="button small" onClick={() => void testPage(p)}>{t('printers.test')}</button>
+                {caps.has('print.test') ? <button type="button" class="button small" onClick={() => void testPage(p)}>{t('printers.test')}</button> : null}
                 <button type="button" class="button secondary small" onClick={() => void remove(p.id)}>{t('common.remove')}</button>
               </div>
             </li>
@@ -134,7 +136,7 @@ export function PrintersPage(): JSX.Element {
         <Notice kind={jobNotice?.kind ?? 'info'} testId="job-notice">{jobNotice?.text ?? ''}</Notice>
       </Section>
 
-      <Section title={t('printers.add')} actions={<button type="button" class="button secondary small" disabled={searching} onClick={() => void discover()}>{searching ? t('printers.discovering') : t('printers.discover')}</button>}>
+      <Section title={t('printers.add')} actions={caps.has('printers.discover') ? <button type="button" class="button secondary small" disabled={searching} onClick={() => void discover()}>{searching ? t('printers.discovering') : t('printers.discover')}</button> : null}>
         {found ? (
           found.length === 0 ? <p class="empty">{t('printers.noneFound')}</p> : (
             <ul class="found" aria-label={t('printers.discovered')}>
