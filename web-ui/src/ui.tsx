@@ -149,15 +149,21 @@ export function usePoll<T>(load: () => Promise<T>, ms: number, deps: unknown[] =
   useEffect(() => {
     let alive = true;
     let timer: number | undefined;
+    let failures = 0;
+    let hadData = false;
     const run = async (): Promise<void> => {
       try {
         const value = await load();
+        failures = 0;
+        hadData = true;
         if (alive) {
           setData(value);
           setError(undefined);
         }
       } catch (err) {
-        if (alive) setError(err);
+        failures += 1;
+        // One failed poll after good data (a module restarting for a saved change) is not news.
+        if (alive && (failures > 1 || !hadData)) setError(err);
       }
       if (alive && ms > 0) timer = window.setTimeout(() => void run(), document.hidden ? ms * 4 : ms);
     };
@@ -200,6 +206,15 @@ export function StrengthHint(p: { password: string }): JSX.Element | null {
     <div class={`strength strength-${s}`} aria-live="polite">
       <div class="strength-bar" aria-hidden="true"><span /></div>
       <p>{t('strength.label', { level: t(level) })}</p>
+    </div>
+  );
+}
+
+/** A horizontally (or vertically) scrolling table region: focusable so keyboard users can scroll it. */
+export function TableWrap(p: { label: string; children: ComponentChildren; log?: boolean }): JSX.Element {
+  return (
+    <div class={p.log ? 'table-wrap log-wrap' : 'table-wrap'} role="region" aria-label={p.label} tabIndex={0}>
+      {p.children}
     </div>
   );
 }

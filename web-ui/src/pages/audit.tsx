@@ -2,7 +2,7 @@ import type { JSX } from 'preact';
 import { api } from '../api.js';
 import { useI18n } from '../i18n/index.js';
 import type { MessageKey } from '../i18n/de.js';
-import { Notice, Section, errorText, usePoll } from '../ui.js';
+import { Notice, Section, errorText, usePoll, TableWrap } from '../ui.js';
 
 /** One line of the box's audit log (agent/web/audit-log.ts): who, when, what — never values. */
 interface Entry {
@@ -33,11 +33,11 @@ export function AuditPage(): JSX.Element {
     <>
       <h1>{t('audit.title')}</h1>
       <p class="lead">{t('audit.intro')}</p>
-      <Section title={t('audit.title')}>
+      <Section title={t('audit.entries')}>
         {audit.error ? <Notice kind="error">{errorText(audit.error, t, reason)}</Notice> : null}
         {audit.data && entries.length === 0 ? <p class="empty">{t('audit.none')}</p> : null}
         {entries.length > 0 ? (
-          <div class="table-wrap">
+          <TableWrap label={t('audit.entries')}>
             <table data-testid="audit">
               <thead><tr><th scope="col">{t('audit.time')}</th><th scope="col">{t('audit.who')}</th><th scope="col">{t('audit.what')}</th><th scope="col">{t('audit.result')}</th></tr></thead>
               <tbody>
@@ -51,7 +51,7 @@ export function AuditPage(): JSX.Element {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         ) : null}
       </Section>
     </>

@@ -2,7 +2,7 @@ import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { useI18n } from '../i18n/index.js';
-import { Checkbox, Field, Notice, Section, errorText, fieldErrors, usePoll, type NoticeKind } from '../ui.js';
+import { Checkbox, Field, Notice, Section, errorText, fieldErrors, usePoll, type NoticeKind, TableWrap } from '../ui.js';
 
 type Right = 'events' | 'commands';
 
@@ -46,7 +46,7 @@ export function BrokerPage(): JSX.Element {
         {list.error ? <Notice kind="error">{errorText(list.error, t, reason)}</Notice> : null}
         {list.data && list.data.users.length === 0 ? <p class="empty">{t('broker.none')}</p> : null}
         {list.data && list.data.users.length > 0 ? (
-          <div class="table-wrap">
+          <TableWrap label={t('broker.title')}>
             <table data-testid="broker-users">
               <thead><tr><th scope="col">{t('broker.name')}</th><th scope="col">{t('broker.rights')}</th><th scope="col"><span class="visually-hidden">{t('common.edit')}</span></th></tr></thead>
               <tbody>
@@ -62,7 +62,7 @@ export function BrokerPage(): JSX.Element {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         ) : null}
       </Section>
       <Section title={existing ? `${t('common.edit')}: ${draft.name}` : t('broker.add')}>

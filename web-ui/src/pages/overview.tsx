@@ -4,7 +4,7 @@ import { api } from '../api.js';
 import { useCapabilities } from '../app.js';
 import { useI18n } from '../i18n/index.js';
 import type { MessageKey } from '../i18n/de.js';
-import { HealthDot, Notice, Section, Select, errorText, usePoll, type HealthLevel } from '../ui.js';
+import { HealthDot, Notice, Section, Select, errorText, usePoll, type HealthLevel, TableWrap } from '../ui.js';
 
 interface Health {
   health: HealthLevel;
@@ -111,7 +111,7 @@ function LogTail(): JSX.Element {
       }
     >
       {logs.error ? <Notice kind="error">{errorText(logs.error, t, reason)}</Notice> : null}
-      <div class="table-wrap log-wrap">
+      <TableWrap log label={t('overview.logs')}>
         <table class="log" data-testid="log-table">
           <thead>
             <tr>
@@ -137,7 +137,7 @@ function LogTail(): JSX.Element {
             )}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
     </Section>
   );
 }

@@ -5,7 +5,7 @@ import { useCapabilities } from '../app.js';
 import { useConfigSection } from '../config-section.js';
 import { useI18n } from '../i18n/index.js';
 import type { MessageKey } from '../i18n/de.js';
-import { Field, HealthDot, Notice, Section, Select, errorText, usePoll } from '../ui.js';
+import { Field, HealthDot, Notice, Section, Select, errorText, usePoll, TableWrap, type NoticeKind } from '../ui.js';
 
 interface PrinterView {
   id: string;
@@ -50,6 +50,7 @@ export function PrintersPage(): JSX.Element {
   const [draft, setDraft] = useState({ id: '', name: '', uri: '' });
   const [found, setFound] = useState<Array<{ name: string; uri: string; makeAndModel?: string }> | undefined>(undefined);
   const [searching, setSearching] = useState(false);
+  const [lastAction, setLastAction] = useState<'add' | 'mapping' | 'list'>('add');
   const [jobNotice, setJobNotice] = useState<{ kind: 'info' | 'success' | 'error'; text: string } | undefined>(undefined);
   const section = cfg.value;
   const newIndex = section?.printers.length ?? 0;
@@ -67,6 +68,7 @@ export function PrintersPage(): JSX.Element {
   const add = async (e: Event): Promise<void> => {
     e.preventDefault();
     if (!section) return;
+    setLastAction('add');
     const ok = await cfg.save({ ...section, printers: [...section.printers, { id: draft.id.trim(), name: draft.name.trim(), uri: draft.uri.trim() }] });
     if (ok) {
       setDraft({ id: '', name: '', uri: '' });
@@ -76,6 +78,7 @@ export function PrintersPage(): JSX.Element {
   };
   const remove = async (id: string): Promise<void> => {
     if (!section || !window.confirm(t('printers.removeConfirm', { name: id }))) return;
+    setLastAction('list');
     const documentTypes = Object.fromEntries(Object.entries(section.documentTypes).map(([k, m]) => [k, m.printer === id ? { ...m, printer: '', tray: '' } : m]));
     if (await cfg.save({ ...section, printers: section.printers.filter((p) => p.id !== id), documentTypes })) list.reload();
   };
@@ -134,6 +137,7 @@ export function PrintersPage(): JSX.Element {
           ))}
         </ul>
         <Notice kind={jobNotice?.kind ?? 'info'} testId="job-notice">{jobNotice?.text ?? ''}</Notice>
+        {lastAction === 'list' ? <Notice kind={cfg.notice?.kind ?? 'info'}>{cfg.notice?.text ?? ''}</Notice> : null}
       </Section>
 
       <Section title={t('printers.add')} actions={caps.has('printers.discover') ? <button type="button" class="button secondary small" disabled={searching} onClick={() => void discover()}>{searching ? t('printers.discovering') : t('printers.discover')}</button> : null}>
@@ -159,17 +163,18 @@ export function PrintersPage(): JSX.Element {
             <button type="submit" class="button" disabled={cfg.saving}>{t('printers.add')}</button>
           </div>
         </form>
-        <Notice kind={cfg.notice?.kind ?? 'info'}>{cfg.notice?.text ?? ''}</Notice>
+        {lastAction === 'add' ? <Notice kind={cfg.notice?.kind ?? 'info'}>{cfg.notice?.text ?? ''}</Notice> : null}
       </Section>
 
       {section && list.data && printers.length > 0 ? <MappingTable section={section} docTypes={list.data.documentTypes} printers={printers} onSave={async (documentTypes) => {
+        setLastAction('mapping');
         if (await cfg.save({ ...section, documentTypes })) list.reload();
-      }} errors={cfg.errors} saving={cfg.saving} /> : null}
+      }} errors={cfg.errors} saving={cfg.saving} notice={lastAction === 'mapping' ? cfg.notice : undefined} /> : null}
     </>
   );
 }
 
-function MappingTable(p: { section: PrintingSection; docTypes: DocTypeView[]; printers: PrinterView[]; onSave: (m: Record<string, Mapping>) => Promise<void>; errors: Record<string, string>; saving: boolean }): JSX.Element {
+function MappingTable(p: { section: PrintingSection; docTypes: DocTypeView[]; printers: PrinterView[]; onSave: (m: Record<string, Mapping>) => Promise<void>; errors: Record<string, string>; saving: boolean; notice: { kind: NoticeKind; text: string } | undefined }): JSX.Element {
   const { t } = useI18n();
   const [rows, setRows] = useState<Record<string, Mapping>>(() => ({ ...p.section.documentTypes }));
   const set = (docType: string, patch: Partial<Mapping>): void => setRows({ ...rows, [docType]: { ...EMPTY_MAPPING, ...rows[docType], ...patch } });
@@ -178,7 +183,7 @@ function MappingTable(p: { section: PrintingSection; docTypes: DocTypeView[]; pr
     <Section title={t('printers.mapping')}>
       <p class="lead">{t('printers.mappingIntro')}</p>
       <form onSubmit={(e) => { e.preventDefault(); void p.onSave(rows); }} noValidate>
-        <div class="table-wrap">
+        <TableWrap label={t('printers.mapping')}>
           <table class="mapping" data-testid="mapping">
             <thead>
               <tr>
@@ -200,18 +205,19 @@ function MappingTable(p: { section: PrintingSection; docTypes: DocTypeView[]; pr
                   <tr key={d.docType} data-doctype={d.docType}>
                     <th scope="row">{d.label}{m.printer === '' && d.via === 'other' && d.docType !== 'other' ? <span class="muted small block">{t('printers.viaOther')}</span> : null}</th>
                     <td><Select compact name={`map-${d.docType}-printer`} label={`${d.label}: ${t('printers.printer')}`} value={m.printer} options={printerOptions} onChange={(v) => set(d.docType, { printer: v, tray: '', sides: '' })} error={err('printer')} /></td>
-                    <td><Select compact name={`map-${d.docType}-tray`} label={`${d.label}: ${t('printers.tray')}`} value={m.tray} options={[{ value: '', label: t('common.default') }, ...trays.map((x) => ({ value: x, label: x }))]} onChange={(v) => set(d.docType, { tray: v })} error={err('tray')} /></td>
-                    <td><Select compact name={`map-${d.docType}-sides`} label={`${d.label}: ${t('printers.sides')}`} value={m.sides} options={[{ value: '', label: t('common.default') }, ...sides.map((x) => ({ value: x, label: t(`printers.sides.${x}` as MessageKey) }))]} onChange={(v) => set(d.docType, { sides: v })} error={err('sides')} /></td>
+                    <td><Select compact name={`map-${d.docType}-tray`} label={`${d.label}: ${t('printers.tray')}`} value={m.tray} options={[{ value: '', label: t('printers.default') }, ...trays.map((x) => ({ value: x, label: x }))]} onChange={(v) => set(d.docType, { tray: v })} error={err('tray')} /></td>
+                    <td><Select compact name={`map-${d.docType}-sides`} label={`${d.label}: ${t('printers.sides')}`} value={m.sides} options={[{ value: '', label: t('printers.default') }, ...sides.map((x) => ({ value: x, label: t(`printers.sides.${x}` as MessageKey) }))]} onChange={(v) => set(d.docType, { sides: v })} error={err('sides')} /></td>
                   </tr>
                 );
               })}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
         <div class="actions">
           <button type="submit" class="button" disabled={p.saving}>{t('printers.saveMapping')}</button>
         </div>
       </form>
+      <Notice kind={p.notice?.kind ?? 'info'}>{p.notice?.text ?? ''}</Notice>
     </Section>
   );
 }
