@@ -29,6 +29,8 @@ t.test('the agent health reasons read German; unknown ones stay as they are', as
     ['Expected string length greater or equal to 10', 'Mindestens 10 Zeichen'],
     ["Expected string to match '^[a-z0-9][a-z0-9-]{0,39}$' pattern", 'Ungültiges Format'],
     ['must be one of "fixed", "incrementing"', 'Erlaubt: "fixed", "incrementing"'],
+    ['cards is unavailable: DeviceUnavailable: PC/SC service not available (no-service)', 'Nicht verfügbar: Der Kartenleser-Dienst (PC/SC) ist nicht erreichbar (no-service)'],
+    ['device ekg: GDT results wait for room in the outbox', 'Gerät ekg: GDT-Befunde warten auf Platz im Ausgangsspeicher'],
   ];
   for (const [english, german] of cases) t.equal(translateReason(english, deReasons), german, english);
   t.equal(translateReason('something new happened', deReasons), 'something new happened', 'fallback: the original');

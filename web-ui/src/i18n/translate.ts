@@ -6,10 +6,11 @@ export function fill(text: string, params?: Record<string, string | number>): st
 }
 
 /** The first matching pattern's text with `$1 …` filled in; no match: the original text. */
-export function translateReason(text: string, patterns: ReasonPatterns): string {
+export function translateReason(text: string, patterns: ReasonPatterns, depth = 0): string {
   for (const [pattern, translated] of patterns) {
     const m = pattern.exec(text);
-    if (m) return translated.replace(/\$(\d)/g, (_s, i: string) => m[Number(i)] ?? '');
+    // Captured parts are reasons themselves ("cards is unavailable: <reason>"): translated too.
+    if (m) return translated.replace(/\$(\d)/g, (_s, i: string) => (depth < 3 ? translateReason(m[Number(i)] ?? '', patterns, depth + 1) : (m[Number(i)] ?? '')));
   }
   return text;
 }
