@@ -227,6 +227,20 @@ t.test('first run to green in the browser', async (t) => {
     t.equal(await page.locator(':focus').textContent(), 'Zum Inhalt springen', 'skip link first in tab order');
   });
 
+  await t.test('Trennen asks first, then removes the pairing', async (t) => {
+    await page.getByRole('link', { name: 'Cloud', exact: true }).click();
+    await page.getByRole('button', { name: 'Trennen' }).click();
+    await page.getByRole('alertdialog').getByText(/Wirklich trennen\?/).waitFor();
+    await b.shot('19-cloud-unpair-confirm');
+    await page.getByRole('button', { name: 'Abbrechen' }).click();
+    t.equal(await page.getByTestId('pair-state').getAttribute('data-state'), 'paired', 'cancel keeps the pairing');
+    await page.getByRole('button', { name: 'Trennen' }).click();
+    await page.getByRole('button', { name: 'Ja, trennen' }).click();
+    await page.getByText('Die Box ist getrennt.').waitFor();
+    t.equal(await page.getByTestId('pair-state').getAttribute('data-state'), 'unpaired');
+    t.ok(await page.getByRole('button', { name: 'Mit Cloud verbinden' }).isVisible(), 'ready to pair again');
+  });
+
   await t.test('password change ends old sessions; the old cookie is refused', async (t) => {
     const before = (await b.context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
     await page.getByRole('link', { name: 'Konto', exact: true }).click();

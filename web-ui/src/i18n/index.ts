@@ -20,7 +20,8 @@ const DICTIONARIES: Record<Lang, Record<MessageKey, string>> = { de, en };
 export function makeI18n(lang: Lang, setLang: (lang: Lang) => void): I18n {
   const dict = DICTIONARIES[lang];
   const t: Translate = (key, params) => fill(dict[key] ?? key, params);
-  const reason = (text: string): string => (lang === 'de' ? translateReason(text, deReasons) : text);
+  // Modules join several reasons with '; ': each part is translated on its own.
+  const reason = (text: string): string => (lang === 'de' ? text.split('; ').map((part) => translateReason(part, deReasons)).join('; ') : text);
   return { lang, t, reason, setLang };
 }
 
