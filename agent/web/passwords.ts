@@ -34,6 +34,35 @@ const COMMON = [
   'herbst', 'schatz', 'iloveyou', 'abc123', 'root', 'test', 'login', 'changeme', 'sicher', 'start',
 ];
 
+/**
+ * scrypt needs 32 MiB per running hash: a flood of login requests must not run hundreds at once
+ * on a 1-4 GiB box. At most `concurrency` run, `queue` more wait; beyond that `run` answers busy.
+ */
+export class HashGate {
+  #running = 0;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(
+    readonly concurrency = 2,
+    readonly queue = 16,
+  ) {}
+
+  /** Runs `fn` when a slot is free; undefined when too many are already waiting. */
+  async run<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    if (this.#running >= this.concurrency) {
+      if (this.#waiting.length >= this.queue) return undefined;
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    }
+    this.#running += 1;
+    try {
+      return await fn();
+    } finally {
+      this.#running -= 1;
+      this.#waiting.shift()?.();
+    }
+  }
+}
+
 export const MIN_PASSWORD_LENGTH = 10;
 export const MAX_PASSWORD_LENGTH = 200;
 
@@ -56,13 +85,9 @@ export function passwordProblem(password: string, boxId: string): string | undef
   return undefined;
 }
 
+const RUNS = ['01234567890', 'abcdefghijklmnopqrstuvwxyz', 'qwertzuiopü', 'asdfghjklöä', 'yxcvbnm', 'qwertyuiop', 'zxcvbnm'];
+
+/** A run along the digits, the alphabet or a keyboard row (either direction). */
 function isSequence(s: string): boolean {
-  let up = true;
-  let down = true;
-  for (let i = 1; i < s.length; i++) {
-    const d = s.charCodeAt(i) - s.charCodeAt(i - 1);
-    if (d !== 1) up = false;
-    if (d !== -1) down = false;
-  }
-  return up || down;
+  return RUNS.some((run) => run.includes(s) || [...run].reverse().join('').includes(s));
 }

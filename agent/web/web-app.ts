@@ -62,9 +62,9 @@ export async function buildWebApp(ctx: WebContext, tls?: { key: string; cert: st
       root: uiDir,
       index: ['index.html'],
       wildcard: true,
-      setHeaders: (res, file) => {
-        if (file.endsWith('.html')) res.setHeader('cache-control', 'no-cache');
-      },
+      // Revalidate everything (ETag/Last-Modified): after an update the pages must never be stale.
+      cacheControl: false,
+      setHeaders: (res) => res.setHeader('cache-control', 'no-cache'),
     });
   }
 

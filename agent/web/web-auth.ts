@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { hashPassword, passwordProblem, verifyPassword, MAX_PASSWORD_LENGTH } from './passwords.js';
+import { hashPassword, passwordProblem, verifyPassword, HashGate, MAX_PASSWORD_LENGTH } from './passwords.js';
 import { setupCodeMatches } from './setup-code.js';
 import { tokensEqual, type Session } from './sessions.js';
 import { ADMIN_USER } from './user-store.js';
@@ -30,6 +30,12 @@ function lockedMessage(seconds: number): string {
 export function registerAuth(app: FastifyInstance, ctx: WebContext): void {
   const cookie = cookieName(ctx.https);
   const now = (): number => ctx.clock.now();
+  const gate = new HashGate();
+  /** Whether `password` is `user`'s; undefined when the box is too busy hashing to check now. */
+  const checkPassword = (user: string, password: string): Promise<boolean | undefined> => {
+    const stored = ctx.users.get(user);
+    return gate.run(async () => (stored ? verifyPassword(password, stored.hash) : false));
+  };
 
   app.addHook('preHandler', async (req, reply) => {
     const url = req.url.split('?')[0] ?? '';
@@ -117,8 +123,9 @@ export function registerAuth(app: FastifyInstance, ctx: WebContext): void {
         await audit(req, 'login.blocked', { user });
         return tooMany(reply, verdict.retryAfterSeconds);
       }
-      const stored = ctx.users.get(user);
-      if (!stored || !(await verifyPassword(password, stored.hash))) {
+      const matches = await checkPassword(user, password);
+      if (matches === undefined) return busy(reply);
+      if (!matches) {
         const after = ctx.guard.fail(req.ip, user, now());
         await audit(req, 'login.failed', { user });
         if (!after.allowed) return tooMany(reply, after.retryAfterSeconds);
@@ -148,8 +155,9 @@ export function registerAuth(app: FastifyInstance, ctx: WebContext): void {
       const { current, next } = req.body as { current: string; next: string };
       const verdict = ctx.guard.check(req.ip, s.user, now());
       if (!verdict.allowed) return tooMany(reply, verdict.retryAfterSeconds);
-      const stored = ctx.users.get(s.user);
-      if (!stored || !(await verifyPassword(current, stored.hash))) {
+      const matches = await checkPassword(s.user, current);
+      if (matches === undefined) return busy(reply);
+      if (!matches) {
         const after = ctx.guard.fail(req.ip, s.user, now());
         await audit(req, 'password.change-failed', { user: s.user });
         if (!after.allowed) return tooMany(reply, after.retryAfterSeconds);
@@ -166,6 +174,11 @@ export function registerAuth(app: FastifyInstance, ctx: WebContext): void {
       return { status: 'ok', data: { user: s.user, csrfToken: session.csrfToken } };
     },
   );
+}
+
+function busy(reply: FastifyReply): FastifyReply {
+  void reply.header('retry-after', '5');
+  return sendError(reply, 503, WebErrorCode.RateLimited, 'Die Box ist gerade ausgelastet. Bitte in einigen Sekunden erneut versuchen.');
 }
 
 function tooMany(reply: FastifyReply, seconds: number): FastifyReply {

@@ -18,7 +18,6 @@ import { LoginGuard } from './login-guard.js';
 import { UserStore } from './user-store.js';
 import { AuditLog } from './audit-log.js';
 import { loadOrCreateCertificate } from './tls-cert.js';
-import { buildWebApp } from './web-app.js';
 import { createRedirectServer } from './redirect-server.js';
 import { resetWebPassword } from './password-reset.js';
 
@@ -95,6 +94,8 @@ export class WebModule implements AgentModule {
     this.#fingerprint = tls?.fingerprint;
     const uiDir = deps.env['PRAXISBOX_WEB_UI_DIR'] || defaultUiDir();
     this.#uiBuilt = fs.existsSync(path.join(uiDir, 'index.html'));
+    // fastify is loaded when the web UI starts, not by every `praxisbox` CLI command that imports the agent.
+    const { buildWebApp } = await import('./web-app.js');
     const app = await buildWebApp(
       {
         dispatcher: deps.dispatcher,

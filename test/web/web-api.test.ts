@@ -1,7 +1,8 @@
 import t from 'tap';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { startTestAgent } from '../helpers/test-agent.js';
+import { startTestAgent, eventually } from '../helpers/test-agent.js';
+import { freePort } from '../helpers/free-port.js';
 import { WebClient, request } from './web-client.js';
 import { boxSetupCode, webStatus, webUrl, GOOD_PASSWORD } from './web-agent.js';
 import { CONTENT_SECURITY_POLICY } from '../../agent/web/security-headers.js';
@@ -11,7 +12,7 @@ import { CONTENT_SECURITY_POLICY } from '../../agent/web/security-headers.js';
  * CSRF, the dispatcher behind /api/commands, password change, logout and the audit log.
  */
 t.test('first run, sessions, CSRF, commands, password change, audit', async (t) => {
-  const box = await startTestAgent();
+  const box = await startTestAgent({ PRAXISBOX_WEB_PORT: String(await freePort()) });
   t.teardown(box.stop);
   const base = await webUrl(box);
   t.match(base, /^http:\/\/127\.0\.0\.1:\d+\/$/, 'dev mode: plain HTTP on loopback, actual port reported');
@@ -127,8 +128,26 @@ t.test('first run, sessions, CSRF, commands, password change, audit', async (t) 
     const logs = await a.get('/api/logs?level=info&limit=5');
     t.match(logs.json(), { status: 'ok', data: { lines: Array } });
     t.ok((logs.json().data?.['lines'] as unknown[]).length <= 5);
+    const nope = await a.get('/api/nope');
+    t.equal(nope.status, 404, 'unknown API path after login');
+    t.equal(nope.json().error?.code, 'NotFound');
     const badQuery = await a.get('/api/logs?level=loud');
     t.equal(badQuery.status, 400);
+  });
+
+  await t.test('a change of the web section restarts the server; sessions survive it', async (t) => {
+    const started = (await box.agent.supervisor.snapshot()).find((m) => m.name === 'web')?.since;
+    const res = await a.post('/api/commands/config.set', { args: { path: 'web.sessionMinutes', value: 30 } });
+    t.equal(res.status, 200, 'the reply arrives although the server restarts behind it');
+    t.same(res.json().data, { changed: ['web'] });
+    await eventually('web module restarted', async () => {
+      const web = (await box.agent.supervisor.snapshot()).find((m) => m.name === 'web');
+      return web?.state === 'running' && web.since !== started;
+    });
+    t.equal(await webUrl(box), base, 'same port (fixed in this test)');
+    t.equal((await a.get('/api/status')).status, 200, 'same session after the restart');
+    t.equal((await a.post('/api/commands/config.set', { args: { path: 'web.sessionMinutes', value: 60 } })).status, 200);
+    await eventually('web module listening again', async () => (await webStatus(box))['url'] === base && (await a.get('/api/session').then((r) => r.status === 200, () => false)));
   });
 
   await t.test('password change ends every other session; old cookies are refused', async (t) => {
@@ -155,7 +174,11 @@ t.test('first run, sessions, CSRF, commands, password change, audit', async (t) 
     t.equal((await new WebClient(base).post('/api/login', { password: GOOD_PASSWORD })).status, 401, 'old password no longer works');
     const c = new WebClient(base);
     t.equal((await c.post('/api/login', { password: 'Neues-Passwort-Gruen-9' })).status, 200);
+    const beforeLogout = c.cookie;
     t.equal((await c.post('/api/logout', {})).status, 200);
+    const replay = new WebClient(base);
+    replay.cookie = beforeLogout;
+    t.equal((await replay.get('/api/status')).status, 401, 'cookie from before the logout refused');
     t.equal(c.cookie, undefined, 'cookie cleared');
     t.match(await c.session(), { loggedIn: false });
   });
