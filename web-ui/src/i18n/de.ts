@@ -262,6 +262,7 @@ export const de = {
   'broker.title': 'MQTT-Benutzer',
   'broker.intro': 'Praxissoftware im lokalen Netz kann sich mit dem MQTT-Broker der Box verbinden. Ohne Benutzer sind nur Verbindungen von der Box selbst erlaubt.',
   'broker.none': 'Noch keine Benutzer.',
+  'broker.users': 'Benutzer',
   'broker.name': 'Benutzername',
   'broker.password': 'Passwort',
   'broker.passwordHint': 'Mindestens 10 Zeichen; beim Ändern leer lassen, um es zu behalten',

@@ -261,6 +261,7 @@ export const en: Record<MessageKey, string> = {
   'broker.title': 'MQTT users',
   'broker.intro': "Practice software on the local network can connect to the box's MQTT broker. Without users, only connections from the box itself are allowed.",
   'broker.none': 'No users yet.',
+  'broker.users': 'Users',
   'broker.name': 'User name',
   'broker.password': 'Password',
   'broker.passwordHint': 'At least 10 characters; leave empty when editing to keep it',

@@ -42,11 +42,11 @@ export function BrokerPage(): JSX.Element {
     <>
       <h1>{t('broker.title')}</h1>
       <p class="lead">{t('broker.intro')}</p>
-      <Section title={t('broker.title')}>
+      <Section title={t('broker.users')}>
         {list.error ? <Notice kind="error">{errorText(list.error, t, reason)}</Notice> : null}
         {list.data && list.data.users.length === 0 ? <p class="empty">{t('broker.none')}</p> : null}
         {list.data && list.data.users.length > 0 ? (
-          <TableWrap label={t('broker.title')}>
+          <TableWrap label={t('broker.users')}>
             <table data-testid="broker-users">
               <thead><tr><th scope="col">{t('broker.name')}</th><th scope="col">{t('broker.rights')}</th><th scope="col"><span class="visually-hidden">{t('common.edit')}</span></th></tr></thead>
               <tbody>
