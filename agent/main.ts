@@ -131,6 +131,7 @@ export function buildModules(deps: AgentDeps, collectStatus: () => Promise<Agent
       bus: deps.bus,
       clock: deps.clock,
       log: child('web'),
+      logRing: deps.logRing,
       version: deps.version,
     }),
   ];

@@ -6,7 +6,8 @@ import fastifyStatic from '@fastify/static';
 import { securityHeaders } from './security-headers.js';
 import { registerAuth } from './web-auth.js';
 import { registerApi } from './web-api.js';
-import { sendError, type WebContext } from './web-context.js';
+import { cookieName, sendError, type WebContext } from './web-context.js';
+import { registerLogStream, type LogStreams } from './log-stream.js';
 
 const BODY_LIMIT = 2 * 1024 * 1024;
 
@@ -23,7 +24,7 @@ const NOT_BUILT_PAGE = `<!doctype html>
  * and the built pages with a fallback to index.html for the pages' own paths. Listening is the
  * WebModule's job; tests can also use `app.inject`.
  */
-export async function buildWebApp(ctx: WebContext, tls?: { key: string; cert: string }): Promise<FastifyInstance> {
+export async function buildWebApp(ctx: WebContext, tls?: { key: string; cert: string }): Promise<{ app: FastifyInstance; streams: LogStreams }> {
   const app = Fastify({
     logger: false,
     bodyLimit: BODY_LIMIT,
@@ -55,6 +56,7 @@ export async function buildWebApp(ctx: WebContext, tls?: { key: string; cert: st
   await app.register(fastifyCookie);
   registerAuth(app, ctx);
   registerApi(app, ctx);
+  const streams = registerLogStream(app, ctx, ctx.logs, cookieName(ctx.https));
 
   const uiDir = ctx.uiDir !== undefined && fs.existsSync(path.join(ctx.uiDir, 'index.html')) ? ctx.uiDir : undefined;
   if (uiDir) {
@@ -76,5 +78,5 @@ export async function buildWebApp(ctx: WebContext, tls?: { key: string; cert: st
     if (path.extname(req.url.split('?')[0] ?? '') !== '') return reply.code(404).type('text/plain; charset=utf-8').send('Nicht gefunden.');
     return reply.header('cache-control', 'no-cache').sendFile('index.html');
   });
-  return app;
+  return { app, streams };
 }

@@ -7,6 +7,7 @@ import type { SessionStore } from './sessions.js';
 import type { LoginGuard } from './login-guard.js';
 import type { UserStore } from './user-store.js';
 import type { AuditLog } from './audit-log.js';
+import type { LogSource } from './log-stream.js';
 
 /** Everything the routes need; built by the WebModule, one object (and fakes in unit tests). */
 export interface WebContext {
@@ -22,6 +23,8 @@ export interface WebContext {
   sessions: SessionStore;
   guard: LoginGuard;
   audit: AuditLog;
+  /** The agent's log ring, for the live tail. */
+  logs: LogSource;
   /** The built pages (web-ui/dist); undefined when they are not built. */
   uiDir: string | undefined;
 }

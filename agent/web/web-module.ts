@@ -11,6 +11,7 @@ import type { Logger } from '../core/logger.js';
 import type { EventBus } from '../core/bus.js';
 import type { AgentEvents } from '../core/events.js';
 import type { BoxIdentity, DeviceSecret } from '../core/identity.js';
+import type { LogSource, LogStreams } from './log-stream.js';
 import { ErrorCode, PraxisboxError } from '../core/errors.js';
 import { listenPlan, type ListenPlan, type WebConfig } from './web-config.js';
 import { SessionStore } from './sessions.js';
@@ -33,6 +34,8 @@ export interface WebModuleDeps {
   bus: EventBus<AgentEvents>;
   clock: Clock;
   log: Logger;
+  /** The agent's log ring (live log tail). */
+  logRing: LogSource;
   version: string;
 }
 
@@ -61,6 +64,7 @@ export class WebModule implements AgentModule {
   #sessions: SessionStore | undefined;
   #guard: LoginGuard | undefined;
   #app: FastifyInstance | undefined;
+  #streams: LogStreams | undefined;
   #redirect: http.Server | undefined;
   #plan: ListenPlan | undefined;
   #url: string | undefined;
@@ -96,7 +100,7 @@ export class WebModule implements AgentModule {
     this.#uiBuilt = fs.existsSync(path.join(uiDir, 'index.html'));
     // fastify is loaded when the web UI starts, not by every `praxisbox` CLI command that imports the agent.
     const { buildWebApp } = await import('./web-app.js');
-    const app = await buildWebApp(
+    const { app, streams } = await buildWebApp(
       {
         dispatcher: deps.dispatcher,
         clock: deps.clock,
@@ -110,12 +114,14 @@ export class WebModule implements AgentModule {
         sessions: this.#sessions,
         guard: this.#guard,
         audit: this.#audit,
+        logs: deps.logRing,
         uiDir,
       },
       tls,
     );
     await app.listen({ host: plan.bind, port: plan.port });
     this.#app = app;
+    this.#streams = streams;
     const addr = app.server.address() as AddressInfo;
     this.#url = `${plan.https ? 'https' : 'http'}://${urlHost(plan.bind)}:${addr.port}/`;
     if (plan.redirectPort !== undefined) {
@@ -152,6 +158,8 @@ export class WebModule implements AgentModule {
       redirect.closeAllConnections();
       await new Promise<void>((resolve) => redirect.close(() => resolve()));
     }
+    this.#streams?.closeAll();
+    this.#streams = undefined;
     if (app) {
       app.server.closeIdleConnections();
       await app.close();

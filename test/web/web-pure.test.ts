@@ -16,6 +16,7 @@ import { toErrorReply, invalidInput, PraxisboxError, ErrorCode } from '../../age
 import { invalidConfig } from '../../agent/config/config-store.js';
 import { defaultConfig } from '../../agent/config/validate.js';
 import { tempDir } from '../helpers/fixtures.js';
+import { LogRing } from '../../agent/core/log-ring.js';
 
 const secret = (key: string): DeviceSecret => ({ derive: (purpose) => createHmac('sha256', key).update(`praxisbox:${purpose}`).digest() });
 const webDefaults = defaultConfig().web;
@@ -200,4 +201,17 @@ t.test('audit log: appended 0600, rotated at the bound, tail across the rotation
   const more = await log.tail(1000);
   t.ok(more.length > 5 && more.length < 40, `rotated: ${more.length} entries kept`);
   t.equal(more.at(-1)?.command, 'c39');
+});
+
+t.test('log ring: sequence numbers for a follower', async (t) => {
+  const ring = new LogRing(3);
+  t.equal(ring.latest, 0);
+  t.same(ring.since(0), []);
+  for (let i = 1; i <= 5; i++) ring.write(`{"msg":"m${i}"}\n`);
+  t.equal(ring.latest, 5);
+  t.same(ring.since(3), [{ seq: 4, line: { msg: 'm4' } }, { seq: 5, line: { msg: 'm5' } }]);
+  t.same(ring.since(0).map((l) => l.seq), [3, 4, 5], 'lines that fell out are skipped');
+  t.same(ring.since(5), []);
+  ring.resize(2);
+  t.same(ring.since(0).map((l) => l.seq), [4, 5], 'still right after a resize');
 });
