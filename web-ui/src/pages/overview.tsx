@@ -4,7 +4,8 @@ import { api } from '../api.js';
 import { useCapabilities } from '../app.js';
 import { useI18n } from '../i18n/index.js';
 import type { MessageKey } from '../i18n/de.js';
-import { HealthDot, Notice, Section, Select, errorText, usePoll, type HealthLevel, TableWrap } from '../ui.js';
+import { HealthDot, Notice, Section, errorText, usePoll, type HealthLevel } from '../ui.js';
+import { LogTail } from './log-tail.js';
 
 interface Health {
   health: HealthLevel;
@@ -12,16 +13,6 @@ interface Health {
   uptimeSeconds: number;
   version: string;
 }
-
-interface LogLine {
-  level?: number;
-  time?: number | string;
-  msg?: string;
-  module?: string;
-}
-
-const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
-const LEVEL_OF: Record<number, (typeof LEVELS)[number]> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 
 export function duration(seconds: number): string {
   const d = Math.floor(seconds / 86400);
@@ -91,53 +82,5 @@ export function OverviewPage(): JSX.Element {
       </Section>
       <LogTail />
     </>
-  );
-}
-
-function LogTail(): JSX.Element {
-  const { t, reason, lang } = useI18n();
-  const [level, setLevel] = useState<(typeof LEVELS)[number]>('info');
-  const [paused, setPaused] = useState(false);
-  const logs = usePoll(() => api.command<{ lines: LogLine[] }>('logs.tail', { lines: 60, level }), paused ? 0 : 3000, [level, paused]);
-  const lines = [...(logs.data?.lines ?? [])].reverse();
-  return (
-    <Section
-      title={t('overview.logs')}
-      actions={
-        <>
-          <Select compact name="logLevel" label={t('overview.logLevel')} value={level} onChange={(v) => setLevel(v as (typeof LEVELS)[number])} options={LEVELS.slice(1).map((l) => ({ value: l, label: `${t('overview.logLevel')}: ${t(`level.${l}`)}` }))} />
-          <button type="button" class="button secondary small" aria-pressed={paused} onClick={() => setPaused(!paused)}>{paused ? t('overview.resume') : t('overview.pause')}</button>
-        </>
-      }
-    >
-      {logs.error ? <Notice kind="error">{errorText(logs.error, t, reason)}</Notice> : null}
-      <TableWrap log label={t('overview.logs')}>
-        <table class="log" data-testid="log-table">
-          <thead>
-            <tr>
-              <th scope="col">{t('overview.logTime')}</th>
-              <th scope="col">{t('overview.logLevelCol')}</th>
-              <th scope="col">{t('overview.logMessage')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {lines.length === 0 ? (
-              <tr><td colSpan={3} class="muted">{t('overview.logEmpty')}</td></tr>
-            ) : (
-              lines.map((l, i) => {
-                const lv = LEVEL_OF[l.level ?? 30] ?? 'info';
-                return (
-                  <tr key={`${String(l.time)}-${i}`} class={`lv-${lv}`}>
-                    <td class="mono nowrap">{l.time !== undefined ? new Date(l.time).toLocaleTimeString(lang === 'de' ? 'de-DE' : 'en-GB') : ''}</td>
-                    <td><span class={`tag tag-${lv}`}>{t(`level.${lv}`)}</span></td>
-                    <td>{l.module ? <span class="muted">{l.module}: </span> : null}{l.msg ?? ''}</td>
-                  </tr>
-                );
-              })
-            )}
-          </tbody>
-        </table>
-      </TableWrap>
-    </Section>
   );
 }
