@@ -2,8 +2,8 @@ import t from 'tap';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { CloudSim } from '../../agent/cloud/sim/cloud-sim.js';
-import { startAgent, runCli, type RunningAgent } from '../helpers/agent-process.js';
+import { spawn } from 'node:child_process';
+import { cliPath, startAgent, runCli, type RunningAgent } from '../helpers/agent-process.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { startIppPrinter } from '../helpers/ipp-printer.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
@@ -24,9 +24,29 @@ const CODE_TTL_SECONDS = 5;
 t.test('first run to green in the browser', async (t) => {
   const broker = await startMosquitto({ dynsec: admin });
   t.teardown(broker.cleanup);
-  const cloud = await CloudSim.connect({ url: broker.url, username: admin.adminUser, password: admin.adminPassword, pairing: { codeTtlSeconds: CODE_TTL_SECONDS, intervalSeconds: 1, dynsec: { ownUser: admin.adminUser } } });
-  t.teardown(() => cloud.close());
   const simCli = ['cloud-sim', '--url', broker.url, '--username', admin.adminUser, '--password', admin.adminPassword];
+  // The cloud side as an operator runs it: `praxisbox cloud-sim watch --dynsec` in its own process.
+  const sim = spawn(process.execPath, [cliPath, ...simCli, 'watch', '--dynsec', '--code-ttl', String(CODE_TTL_SECONDS), '--poll-interval', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const simExited = new Promise((r) => sim.once('exit', r));
+  t.teardown(async () => {
+    sim.kill('SIGINT');
+    const timer = setTimeout(() => sim.kill('SIGKILL'), 2_000);
+    await simExited;
+    clearTimeout(timer);
+  });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`cloud-sim did not get ready:\n${out}`)), 15_000);
+    const onData = (c: Buffer): void => {
+      out += c.toString('utf8');
+      if (out.includes('cloud-sim ready')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    sim.stdout.on('data', onData);
+    sim.stderr.on('data', onData);
+  });
 
   const printer = await startIppPrinter({ name: 'Empfang Laser', duplex: true });
   t.teardown(() => printer.stop());

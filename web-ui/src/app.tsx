@@ -122,7 +122,7 @@ function Shell(p: { session: Session; onLoggedOut: () => void }): JSX.Element {
     // A command counts when its module is not switched off (a disabled module's page would only show errors).
     const off = new Set(health.modules.filter((m) => m.state === 'disabled').map((m) => m.name));
     return { boxName: name, health: health.health, commands: new Set(list.commands.filter((c) => !off.has(c.owner)).map((c) => c.name)) };
-  }, 10_000);
+  }, 5_000);
   const routes = ROUTES.filter((r) => !r.needs || !header.data || header.data.commands.has(r.needs));
   const route = routes.find((r) => r.path === path) ?? routes[0]!;
   useEffect(() => {
