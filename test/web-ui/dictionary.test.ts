@@ -19,7 +19,7 @@ t.test('both dictionaries have the same keys and the same placeholders', async (
 t.test('the agent health reasons read German; unknown ones stay as they are', async (t) => {
   const cases: Array<[string, string]> = [
     ["card terminal(s) not connected: 'Empfang 1'", "Kartenterminal 'Empfang 1' nicht verbunden"],
-    ['cloud not connected (12 s): ECONNREFUSED', 'Cloud seit 12 s nicht verbunden: ECONNREFUSED'],
+    ['cloud not connected (12 s): ECONNREFUSED', 'Cloud seit 12 s nicht verbunden: Verbindung abgelehnt (ECONNREFUSED)'],
     ['cloud not connected (3 s)', 'Cloud seit 3 s nicht verbunden'],
     ['needs setup: no configuration saved yet', 'Noch nicht eingerichtet: keine Konfiguration gespeichert'],
     ['outbox full (300 of 200 bytes undelivered): new events are refused', 'Ausgangsspeicher voll (300 von 200 Bytes nicht zugestellt): neue Ereignisse werden abgewiesen'],

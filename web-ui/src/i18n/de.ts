@@ -333,8 +333,6 @@ export const deReasons: ReadonlyArray<readonly [RegExp, string]> = [
   [/^module is stopping$/, 'Baustein wird gestoppt'],
   [/^module is starting$/, 'Baustein startet'],
   [/^module is (\w+)$/, 'Baustein ist $1'],
-  [/^printer (.+) (?:is )?(?:not reachable|unreachable)(.*)$/, 'Drucker $1 nicht erreichbar$2'],
-  [/^printer\(s\) not reachable: (.+)$/, 'Drucker $1 nicht erreichbar'],
   [/^not paired$/, 'Nicht mit der Cloud gekoppelt'],
   [/^broker refused the connection \(code (\d+), not authorized\)$/, 'Der Broker hat die Verbindung abgelehnt (Code $1, nicht berechtigt)'],
   [/^broker refused the connection \(code (\d+)\)$/, 'Der Broker hat die Verbindung abgelehnt (Code $1)'],
