@@ -18,6 +18,7 @@ import { ControlServer } from './control/control-server.js';
 import { acquireDataDirLock } from './core/data-dir-lock.js';
 import { LocalBrokerModule } from './cloud/local-broker.js';
 import { CloudLinkModule } from './cloud/cloud-link.js';
+import { PairingModule } from './cloud/pairing-module.js';
 import type { HealthPayload } from './cloud/contract.js';
 import { GdtModule } from './gdt/gdt-module.js';
 import { PrintingModule } from './printing/printing-module.js';
@@ -84,7 +85,9 @@ export function buildModules(deps: AgentDeps, collectStatus: () => Promise<Agent
     embeddedEndpoint: () => localBroker.internalEndpoint(),
     ...(cloudUrl !== undefined && cloudUrl !== '' ? { urlOverride: cloudUrl } : {}),
     collectHealth,
+    pairingStatus: (): unknown => pairing.summary(),
   });
+  const pairing: PairingModule = new PairingModule({ identity: () => identity.identity(), link: cloud, bus: deps.bus, clock: deps.clock, log: child('pairing'), dir: deps.paths.cloudDir, version: deps.version });
   const printing = new PrintingModule({
     config: () => deps.config.get().printing,
     outbox,
@@ -118,6 +121,7 @@ export function buildModules(deps: AgentDeps, collectStatus: () => Promise<Agent
     new ControlServer({ socketPath: deps.paths.controlSocket, dispatcher: deps.dispatcher, log: child('control') }),
     localBroker,
     cloud,
+    pairing,
     printing,
     gdt,
     cards,
@@ -135,7 +139,7 @@ export function buildModules(deps: AgentDeps, collectStatus: () => Promise<Agent
       version: deps.version,
     }),
   ];
-  return { modules, identity, outbox, localBroker, cloud, printing };
+  return { modules, identity, outbox, localBroker, cloud, printing, pairing };
 }
 
 export class Agent {

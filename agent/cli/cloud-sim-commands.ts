@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import type { Command } from 'commander';
 import { CloudSim } from '../cloud/sim/cloud-sim.js';
+import type { ControlReply, PairingServiceOptions } from '../cloud/sim/pairing-service.js';
 import { Exit, type CliContext } from './main.js';
 
 interface SimOptions {
@@ -29,12 +30,28 @@ export function registerCloudSimCommands(program: Command, ctx: CliContext): voi
 
   sim
     .command('watch', { isDefault: true })
-    .description('print every box\'s state and health, and every event (de-duplicated by id) as it arrives; Ctrl-C ends')
+    .description('print every box\'s state and health, and every event (de-duplicated by id) as it arrives, and answer pairing requests (approve/deny them with `cloud-sim approve|deny CODE`); Ctrl-C ends')
     .option('--for <seconds>', 'stop after this many seconds')
-    .action(async (opts: { for?: string }) => {
-      const cloud = await connect(ctx, sim.opts<SimOptions>());
+    .option('--code-ttl <seconds>', 'how long a pairing code stays valid', '600')
+    .option('--poll-interval <seconds>', 'how often a box polls while its pairing is pending', '5')
+    .option('--dynsec', 'make and remove box accounts with Mosquitto\'s dynamic security plugin (--username must be a dynsec admin)')
+    .action(async (opts: { for?: string; codeTtl: string; pollInterval: string; dynsec?: boolean }) => {
+      const simOpts = sim.opts<SimOptions>();
+      const cloud = await connect(ctx, simOpts, {
+        codeTtlSeconds: positive(opts.codeTtl, 600),
+        intervalSeconds: positive(opts.pollInterval, 5),
+        ...(opts.dynsec ? { dynsec: { ownUser: simOpts.username ?? 'admin' } } : {}),
+      });
+      ctx.io.stdout.write('cloud-sim ready (answering pairing requests)\n');
       const printed = new Map<string, string>();
       const show = (): void => {
+        for (const p of cloud.pairing?.cloud.list() ?? []) {
+          const line = `pairing ${p.userCode} box ${p.boxId}: ${p.phase}${p.account ? ` (account ${p.account.name})` : ''}, expires ${p.expiresAt}`;
+          if (printed.get(p.userCode) !== line) {
+            printed.set(p.userCode, line);
+            ctx.io.stdout.write(`${line}\n`);
+          }
+        }
         for (const b of cloud.boxes()) {
           const line = `box ${b.boxId}: ${b.state ? (b.state.online ? `online (session ${b.state.session}, version ${b.state.version ?? '?'})` : `offline (session ${b.state.session})`) : 'state unknown'}, health ${b.health?.health ?? 'unknown'}`;
           if (printed.get(b.boxId) !== line) {
@@ -99,6 +116,44 @@ export function registerCloudSimCommands(program: Command, ctx: CliContext): voi
       await cloud.close();
     });
 
+  const pairingOp = async (op: 'approve' | 'deny' | 'list', code?: string, account?: { id?: string; name?: string }): Promise<void> => {
+    const cloud = await connect(ctx, sim.opts<SimOptions>());
+    let reply: ControlReply;
+    try {
+      reply = await cloud.control({ op, ...(code !== undefined ? { code } : {}), ...(account ? { account } : {}) });
+    } finally {
+      await cloud.close();
+    }
+    if (!reply.ok) {
+      ctx.io.stderr.write(`praxisbox: ${reply.code}: ${reply.message}\n`);
+      ctx.exit(Exit.failure);
+      return;
+    }
+    const shown = op === 'list' ? { pairings: reply.pairings ?? [], unpaired: reply.unpaired ?? [] } : reply.pairing;
+    ctx.io.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
+  };
+
+  sim
+    .command('approve')
+    .argument('<code>', 'the user code the box shows, e.g. BCDF-GHJK (case and dash do not matter)')
+    .option('--account-id <id>', 'the practice account the box joins')
+    .option('--account-name <name>', 'its name, shown on the box')
+    .description('approve a pending pairing in the running cloud-sim (as a person would in the practice\'s cloud account); exit 1 with PAIRING_EXPIRED, PAIRING_DENIED, PAIRING_CODE_USED or PAIRING_UNKNOWN_CODE')
+    .action(async (code: string, opts: { accountId?: string; accountName?: string }) =>
+      pairingOp('approve', code, { ...(opts.accountId ? { id: opts.accountId } : {}), ...(opts.accountName ? { name: opts.accountName } : {}) }),
+    );
+
+  sim
+    .command('deny')
+    .argument('<code>', 'the user code the box shows')
+    .description('deny a pending pairing in the running cloud-sim')
+    .action(async (code: string) => pairingOp('deny', code));
+
+  sim
+    .command('pairings')
+    .description('list the pairings the running cloud-sim knows (code, box, phase, expiry) and the boxes that unpaired, as JSON')
+    .action(async () => pairingOp('list'));
+
   sim
     .command('config')
     .argument('<version>', 'desired version (must be newer than the applied one)')
@@ -114,10 +169,16 @@ export function registerCloudSimCommands(program: Command, ctx: CliContext): voi
     });
 }
 
-async function connect(ctx: CliContext, opts: SimOptions): Promise<CloudSim> {
+function positive(text: string, fallback: number): number {
+  const n = Number(text);
+  return Number.isFinite(n) && n > 0 ? n : fallback;
+}
+
+async function connect(ctx: CliContext, opts: SimOptions, pairing?: PairingServiceOptions): Promise<CloudSim> {
   const url = opts.url ?? `mqtt://127.0.0.1:${ctx.io.env['PRAXISBOX_MQTT_PORT'] ?? '1883'}`;
   return CloudSim.connect({
     url,
+    ...(pairing ? { pairing } : {}),
     ...(opts.username !== undefined ? { username: opts.username } : {}),
     ...(opts.password !== undefined ? { password: opts.password } : {}),
     ...(opts.ca !== undefined ? { ca: await fs.readFile(opts.ca) } : {}),

@@ -19,6 +19,8 @@ export const CloudSection = Type.Object(
     maxMessageBytes: Type.Integer({ default: 256 * 1024, minimum: 16 * 1024, maximum: 256 * 1024 * 1024, description: 'Larger payloads are split into chunk messages' }),
     healthIntervalSeconds: Type.Integer({ default: 60, minimum: 5 }),
     commandRetentionHours: Type.Number({ default: 48, minimum: 24, description: 'How long command results are kept for duplicate ids' }),
+    provisioningUsername: Type.String({ default: 'praxisbox-provisioning', description: 'Public bootstrap account for pairing requests (may only send requests and read sealed replies)' }),
+    provisioningPassword: Type.String({ default: 'praxisbox-provisioning', description: 'Password of the bootstrap account: public, not a secret' }),
   },
   { default: {}, additionalProperties: false },
 );

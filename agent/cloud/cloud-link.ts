@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import mqtt, { type MqttClient, type IPublishPacket } from 'mqtt';
+import mqtt, { type MqttClient, type IPublishPacket, type IClientOptions } from 'mqtt';
 import type { AgentModule, CommandTable, HealthReport } from '../core/module.js';
 import type { Logger } from '../core/logger.js';
 import type { Clock } from '../core/clock.js';
@@ -11,9 +11,9 @@ import type { CommandDispatcher } from '../core/commands.js';
 import type { Config } from '../config/schema.js';
 import type { BoxIdentity } from '../core/identity.js';
 import type { Outbox } from '../outbox/outbox-event.js';
-import { describeError } from '../core/errors.js';
+import { describeError, ErrorCode, PraxisboxError } from '../core/errors.js';
 import { boxTopics, type BoxTopics } from './topics.js';
-import { connectionPlan, type Endpoint, type TlsMaterial } from './connection-plan.js';
+import { connectionPlan, provisioningPlan, type Endpoint, type TlsMaterial } from './connection-plan.js';
 import { CloudStateFile, loadCredentials } from './cloud-state.js';
 import { CommandJournal, type ReplyRoute } from './command-journal.js';
 import { CommandRunner } from './command-runner.js';
@@ -38,6 +38,8 @@ export interface CloudLinkDeps {
   /** PRAXISBOX_CLOUD_URL: overrides cloud.url. */
   urlOverride?: string;
   collectHealth: () => Promise<HealthPayload>;
+  /** The pairing state for `cloud.status` (the pairing module owns it). */
+  pairingStatus?: () => unknown;
 }
 
 type LinkState = 'idle' | 'connecting' | 'connected' | 'waiting';
@@ -72,6 +74,7 @@ export class CloudLinkModule implements AgentModule {
   #healthTimer: NodeJS.Timeout | undefined;
   #healthDebounce: NodeJS.Timeout | undefined;
   #breakConnection: ((reason: string) => void) | undefined;
+  #wake: AbortController | undefined;
 
   constructor(deps: CloudLinkDeps) {
     this.#deps = deps;
@@ -157,7 +160,9 @@ export class CloudLinkModule implements AgentModule {
       const delay = backoffDelay(this.#attempts, cfg.reconnectMinMs, cfg.reconnectMaxMs);
       this.#attempts += 1;
       log.warn({ reason, retryInMs: delay, attempt: this.#attempts }, `cloud link down (${reason}); reconnecting in ${Math.round(delay / 100) / 10} s`);
-      await sleep(clock, delay, signal).catch(() => undefined);
+      this.#wake = new AbortController();
+      await sleep(clock, delay, AbortSignal.any([signal, this.#wake.signal])).catch(() => undefined);
+      this.#wake = undefined;
     }
   }
 
@@ -329,6 +334,35 @@ export class CloudLinkModule implements AgentModule {
     return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
   }
 
+  /** Drops the connection (or the wait before the next attempt) and connects again at once: after pairing or unpairing. */
+  reconnectNow(reason: string): void {
+    this.#attempts = 0;
+    this.#deps.log.info({ reason }, `cloud link reconnects: ${reason}`);
+    this.#breakConnection?.(reason);
+    this.#wake?.abort();
+  }
+
+  /** Publishes once on the box's own topic; false when not connected or not acknowledged within `timeoutMs`. */
+  async announce(relativeTopic: string, body: unknown, timeoutMs: number): Promise<boolean> {
+    if (!this.#client?.connected || !this.#topics) return false;
+    return this.#publish(`${this.#topics.root}${relativeTopic}`, body, { timeoutMs }).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /**
+   * The provisioning connection of pairing: the same broker and TLS settings as the link, the public
+   * provisioning account instead of the box's own (the internal user on the embedded broker), a clean
+   * session and no will.
+   */
+  async provisioningPlan(clientId: string): Promise<{ url: string; options: IClientOptions }> {
+    const cfg = this.#deps.config().cloud;
+    const endpoint = this.#endpoint();
+    if (!endpoint) throw new PraxisboxError(ErrorCode.DeviceUnavailable, 'no cloud configured and the local broker is not running');
+    return provisioningPlan(cfg, endpoint, clientId, await this.#tlsMaterial());
+  }
+
   status(): Record<string, unknown> {
     const now = this.#deps.clock.now();
     return {
@@ -340,6 +374,7 @@ export class CloudLinkModule implements AgentModule {
       drain: this.#drain?.stats() ?? null,
       commands: this.#runner?.stats() ?? null,
       appliedConfigVersion: this.#state.get().appliedConfigVersion,
+      ...(this.#deps.pairingStatus ? { pairing: this.#deps.pairingStatus() } : {}),
     };
   }
 

@@ -65,6 +65,17 @@ export function connectionPlan(
   return { url: endpoint.url, options };
 }
 
+/**
+ * The provisioning connection of pairing (pure): the link's broker and TLS rules, the public
+ * bootstrap account (the internal user on the embedded broker), a clean session and no will.
+ */
+export function provisioningPlan(cfg: Static<typeof CloudSection>, endpoint: Endpoint, clientId: string, tls: TlsMaterial): { url: string; options: IClientOptions } {
+  const creds = endpoint.embedded ? endpoint : { ...endpoint, username: cfg.provisioningUsername, password: cfg.provisioningPassword };
+  const plan = connectionPlan(cfg, creds, { clientId, willTopic: '', session: 0 }, tls);
+  const { will: _will, properties: _props, ...options } = plan.options;
+  return { url: plan.url, options: { ...options, clean: true } };
+}
+
 /** Deep merge for partial desired configuration: objects merge, everything else replaces. */
 export function mergeConfig(base: unknown, patch: unknown): unknown {
   if (!isPlainObject(base) || !isPlainObject(patch)) return structuredClone(patch);

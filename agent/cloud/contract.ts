@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { FormatRegistry } from '@sinclair/typebox';
+import { PairingEnvelope, PairingReplyPlain, PairingRequest } from './pairing-protocol.js';
 
 /**
  * JSON Schemas of every payload in the MQTT contract v1. The box validates every incoming payload
@@ -123,6 +124,9 @@ export const CONTRACT_SCHEMAS: Record<string, TSchema> = {
   'config-desired': ConfigDesired,
   'config-reported': ConfigReported,
   chunk: Chunk,
+  'pairing-request': PairingRequest,
+  'pairing-reply': PairingEnvelope,
+  'pairing-reply-plain': PairingReplyPlain,
 };
 
 /** TypeBox checks formats only when registered; done on first use, not at import. */

@@ -41,7 +41,7 @@ t.test('start with no config and no hardware, status, config through the running
   t.equal(status.code, 0, status.stderr);
   const s = JSON.parse(status.stdout) as { boxId: string; health: string; needsSetup: boolean; modules: Array<{ name: string; state: string; health: { level: string; reason?: string } }> };
   t.match(s.boxId, /^pbx-[0-9a-z]{12}$/);
-  t.same(s.modules.map((m) => [m.name, m.state]), [['config', 'running'], ['identity', 'running'], ['outbox', 'running'], ['system', 'running'], ['control', 'running'], ['local-broker', 'running'], ['cloud', 'running'], ['printing', 'running'], ['gdt', 'running'], ['cards', 'disabled'], ['web', 'running']]);
+  t.same(s.modules.map((m) => [m.name, m.state]), [['config', 'running'], ['identity', 'running'], ['outbox', 'running'], ['system', 'running'], ['control', 'running'], ['local-broker', 'running'], ['cloud', 'running'], ['pairing', 'running'], ['printing', 'running'], ['gdt', 'running'], ['cards', 'disabled'], ['web', 'running']]);
   t.equal(s.needsSetup, true);
   t.equal(s.health, 'degraded');
   t.match(s.modules[0]?.health.reason ?? '', /needs setup/);

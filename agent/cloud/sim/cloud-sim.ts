@@ -5,6 +5,7 @@ import { TOPIC_PREFIX, boxTopics, parseBoxTopic } from '../topics.js';
 import { ChunkReassembler, splitIntoChunks } from '../chunking.js';
 import { checkChunk, checkResponse, checkState, parseJson, type CommandResponse, type ConfigReported, type HealthPayload, type StatePayload } from '../contract.js';
 import type { OutboxEvent } from '../../outbox/outbox-event.js';
+import { PairingService, controlRequest, prepareDynsec, type ControlReply, type ControlRequest, type PairingServiceOptions } from './pairing-service.js';
 
 /** One connection attempt: resolves connected, or rejects on the first error, close or timeout. */
 function connectOnce(url: string, options: IClientOptions): Promise<MqttClient> {
@@ -49,6 +50,8 @@ export interface CloudSimOptions {
   boxId?: string;
   /** A fixed client id with a persistent session: events published while the sim is away are kept by the broker. */
   clientId?: string;
+  /** Answer pairing requests (the cloud side of the device flow) and listen on the control channel. */
+  pairing?: PairingServiceOptions;
 }
 
 export interface BoxView {
@@ -81,6 +84,8 @@ export class CloudSim {
   chunkFailures: string[] = [];
   /** Replies to commands whose id could not be read (not JSON): the box answers them on res/_invalid. */
   invalidReplies: CommandResponse[] = [];
+  /** The cloud side of pairing, when enabled with `pairing`. */
+  pairing: PairingService | undefined;
 
   private constructor(client: MqttClient, protocolVersion: 4 | 5, maxMessageBytes: number) {
     this.#client = client;
@@ -107,17 +112,29 @@ export class CloudSim {
         ...(opts.certFile ? { cert: readFileSync(opts.certFile) } : {}),
         ...(opts.keyFile ? { key: readFileSync(opts.keyFile) } : {}),
       };
+      let client: MqttClient | undefined;
       try {
-        const client = await connectOnce(opts.url, options);
+        if (opts.pairing?.dynsec) {
+          const setup = await connectOnce(opts.url, { ...options, clientId: `cloud-sim-setup-${randomBytes(5).toString('hex')}`, clean: true });
+          await prepareDynsec(setup, opts.pairing.dynsec.ownUser).finally(() => setup.end(true));
+        }
+        const connected = await connectOnce(opts.url, options);
+        client = connected;
         // Once connected, ride out broker restarts (the outage tests restart it).
         client.options.reconnectPeriod = 1_000;
         const sim = new CloudSim(client, protocolVersion, opts.maxMessageBytes ?? 256 * 1024);
+        if (opts.pairing) {
+          // First: on a dynsec broker this grants the simulator the rights the subscriptions below need.
+          sim.pairing = new PairingService(client, opts.pairing);
+          await sim.pairing.start();
+        }
         const box = opts.boxId ?? '+';
         const topics = ['state', 'health', 'evt/#', 'evt-chunk', 'config/reported', 'res/#'].map((t) => `${TOPIC_PREFIX}/${box}/${t}`);
         // Subscriptions the broker refuses (a restricted local-broker user) are skipped, not fatal.
-        await new Promise<void>((resolve) => client.subscribe([...topics, sim.#replyTopic], { qos: 1 }, () => resolve()));
+        await new Promise<void>((resolve) => connected.subscribe([...topics, sim.#replyTopic], { qos: 1 }, () => resolve()));
         return sim;
       } catch (err) {
+        client?.end(true);
         lastError = err;
       }
     }
@@ -194,6 +211,11 @@ export class CloudSim {
   /** Publishes any payload to a topic under the box root (tests: malformed input). */
   async publishRaw(boxId: string, relativeTopic: string, payload: Buffer | string, retain = false): Promise<void> {
     await this.#client.publishAsync(`${boxTopics(boxId).root}${relativeTopic}`, payload, { qos: 1, retain });
+  }
+
+  /** Asks the running simulator (possibly another process) over the control channel: approve/deny/list pairings. */
+  control(req: Omit<ControlRequest, 'id'>, timeoutMs?: number): Promise<ControlReply> {
+    return controlRequest(this.#client, req, timeoutMs);
   }
 
   async close(): Promise<void> {
