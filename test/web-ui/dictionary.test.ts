@@ -28,6 +28,7 @@ t.test('the agent health reasons read German; unknown ones stay as they are', as
     ['GDT results wait for room in the outbox', 'GDT-Befunde warten auf Platz im Ausgangsspeicher'],
     ['Expected string length greater or equal to 10', 'Mindestens 10 Zeichen'],
     ["Expected string to match '^[a-z0-9][a-z0-9-]{0,39}$' pattern", 'Ungültiges Format'],
+    ["Expected string to match '^[a-z0-9][a-z0-9-]{0,39}$'", 'Ungültiges Format'],
     ['must be one of "fixed", "incrementing"', 'Erlaubt: "fixed", "incrementing"'],
     ['cards is unavailable: DeviceUnavailable: PC/SC service not available (no-service)', 'Nicht verfügbar: Der Kartenleser-Dienst (PC/SC) ist nicht erreichbar (no-service)'],
     ['cloud not connected (4 s): broker refused the connection (code 135, not authorized)', 'Cloud seit 4 s nicht verbunden: Der Broker hat die Verbindung abgelehnt (Code 135, nicht berechtigt)'],

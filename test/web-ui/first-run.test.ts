@@ -141,6 +141,7 @@ t.test('first run to green in the browser', async (t) => {
     const idField = page.getByLabel('Kennung');
     await page.locator('.field-error').first().waitFor();
     t.equal(await idField.getAttribute('aria-invalid'), 'true', 'an id with capitals is refused by the schema, next to the field');
+    t.equal(await page.locator('.field-error').first().textContent(), 'Ungültiges Format', 'in German');
     await b.shot('09-printer-invalid-id');
     await idField.fill('empfang');
     await page.getByRole('button', { name: 'Drucker hinzufügen' }).last().click();

@@ -354,7 +354,7 @@ export const deReasons: ReadonlyArray<readonly [RegExp, string]> = [
   [/^Expected required property$/, 'Pflichtfeld'],
   [/^Expected string length greater or equal to (\d+)$/, 'Mindestens $1 Zeichen'],
   [/^Expected string length less or equal to (\d+)$/, 'Höchstens $1 Zeichen'],
-  [/^Expected string to match '.*' pattern$/, 'Ungültiges Format'],
+  [/^Expected string to match '.*'(?: pattern)?$/, 'Ungültiges Format'],
   [/^Expected integer$/, 'Bitte eine ganze Zahl eingeben'],
   [/^Expected (?:integer|number) to be greater or equal to (\S+)$/, 'Mindestens $1'],
   [/^Expected (?:integer|number) to be less or equal to (\S+)$/, 'Höchstens $1'],
