@@ -27,6 +27,7 @@ import { createPcscDriver } from './cards/driver.js';
 import { UpdateModule } from './update/update-module.js';
 import { activeKeyring } from './update/trusted-keys.js';
 import { BoardModule } from './board/board-module.js';
+import { brokerUserCommands } from './cloud/broker-user-commands.js';
 import { WebModule } from './web/web-module.js';
 
 export interface AgentOptions {
@@ -217,6 +218,8 @@ export class Agent {
       ...(options.retry ? { retry: options.retry } : {}),
     });
     for (const m of built.modules) deps.dispatcher.register(m.name, m.commands());
+    // Broker users are configuration: served while the broker restarts for a change (or is off).
+    deps.dispatcher.register('config', brokerUserCommands({ config: () => deps.config.get(), dispatcher: deps.dispatcher }));
   }
 
   /** Creates the logger and loads the configuration (never fails: a bad file is kept aside). */
