@@ -115,6 +115,8 @@ export const de = {
   'module.cloud': 'Cloud-Verbindung',
   'module.cards': 'Kartenterminals',
   'module.web': 'Weboberfläche',
+  'module.update': 'Aktualisierung',
+  'module.board': 'Status-LED und Taste',
   'module.pairing': 'Cloud-Kopplung',
 
   'level.trace': 'Ablauf',

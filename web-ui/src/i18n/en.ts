@@ -114,6 +114,8 @@ export const en: Record<MessageKey, string> = {
   'module.cloud': 'Cloud link',
   'module.cards': 'Card terminals',
   'module.web': 'Web interface',
+  'module.update': 'Updates',
+  'module.board': 'Status LED and button',
   'module.pairing': 'Cloud pairing',
 
   'level.trace': 'Trace',
