@@ -430,9 +430,8 @@ EOF
 echo "console=tty0 console=ttyS1,115200 root=PARTUUID=$PARTUUID_ROOT $RO rootwait fsck.repair=yes net.ifnames=0 cma=64M" >"$BOOTDIR/cmdline.txt"
 # Kernel updates on the box run raspi-firmware's hook, which rewrites cmdline.txt from this file.
 cat >"$ROOTFS/etc/default/raspi-firmware" <<EOF
+# Praxisbox: the root partition for the cmdline.txt that raspi-firmware's kernel hook writes.
 ROOTPART=PARTUUID=$PARTUUID_ROOT
-CONSOLES="tty0 ttyS1,115200"
-KERNEL_ARCH=arm64
 EOF
 BOOTIMG="$WORK/boot.vfat"; rm -f "$BOOTIMG"
 mkfs.vfat -C -F 32 -n PBXBOOT "$BOOTIMG" $((BOOT_MIB * 1024)) >/dev/null
@@ -451,7 +450,10 @@ stage "image (sfdisk + mke2fs -d, no loop mounts)"
     echo "PARTUUID=$PARTUUID_ROOT / ext4 defaults,noatime 0 1"
   fi
 } >"$ROOTFS/etc/fstab"
+# What raspi-firmware's kernel hook copied into the rootfs during the build would be hidden under the
+# mounted boot partition anyway: the boot partition was filled from the sources above.
 mkdir -p "$ROOTFS/boot/firmware"
+find "$ROOTFS/boot/firmware" -mindepth 1 -delete
 if [[ $READ_ONLY == 1 ]]; then
   # /etc cannot change: the hostname lives on /var and is applied every boot by praxisbox-firstboot.
   echo praxisbox >"$ROOTFS/var/lib/praxisbox-box/hostname"
