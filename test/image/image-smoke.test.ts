@@ -19,10 +19,28 @@ const version = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'u
 const check = spawnSync(script, ['--check-host'], { encoding: 'utf8' });
 const skip = check.status === 3 ? `this machine cannot build an arm64 rootfs: ${check.stderr.trim()}` : false;
 
+// The build takes minutes (tap's per-file default in package.json is 240 s); a timeout or failure
+// must not leave the build running: each child gets its own process group, killed at the end.
+t.setTimeout(30 * 60_000);
+const running = new Set<number>();
+function killRunning(): void {
+  for (const pid of running) {
+    try {
+      process.kill(-pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+}
+t.teardown(killRunning);
+process.once('exit', killRunning);
+
 function run(cmd: string, args: string[], opts: { cwd?: string } = {}): Promise<{ code: number | null; out: string; err: string; ms: number }> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    if (child.pid !== undefined) running.add(child.pid);
+    child.on('close', () => child.pid !== undefined && running.delete(child.pid));
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -57,7 +75,7 @@ async function unitDir(dir: string): Promise<{ dir: string; real: boolean }> {
   return { dir: tmp, real: false };
 }
 
-t.test('image smoke: arm64 rootfs, praxisbox --version under qemu, units verified', { skip, timeout: 30 * 60_000 }, async (t) => {
+t.test('image smoke: arm64 rootfs, praxisbox --version under qemu, units verified', { skip }, async (t) => {
   t.equal(check.status, 0, `host check: ${check.stdout.trim()} ${check.stderr.trim()}`);
   const { dir, cleanup } = await tempDir('praxisbox-image-');
   t.teardown(cleanup);
