@@ -116,8 +116,10 @@ t.test('image smoke: arm64 rootfs, praxisbox --version under qemu, units verifie
   const load = await run(qemu, ['-L', rootfs, node, '-e', `const s = require(${JSON.stringify(sc)}); console.log(typeof s.Context)`]);
   t.equal(load.out.trim(), 'function', 'the aarch64 PC/SC binding loads under qemu (against the rootfs libpcsclite)', { stderr: load.err });
 
-  t.ok(existsSync(path.join(rootfs, 'etc/systemd/system/multi-user.target.wants/praxisbox-agent.service')), 'agent unit enabled');
-  t.ok(existsSync(path.join(rootfs, 'etc/systemd/system/multi-user.target.wants/praxisbox-firstboot.service')), 'first-boot unit enabled');
+  // Links as systemctl makes them: absolute inside the rootfs, so read them, do not follow them.
+  const wants = path.join(rootfs, 'etc/systemd/system/multi-user.target.wants');
+  t.match(await fs.readlink(path.join(wants, 'praxisbox-agent.service')), /^\/(usr\/)?lib\/systemd\/system\/praxisbox-agent\.service$/, 'agent unit enabled');
+  t.match(await fs.readlink(path.join(wants, 'praxisbox-firstboot.service')), /^\/(usr\/)?lib\/systemd\/system\/praxisbox-firstboot\.service$/, 'first-boot unit enabled');
   t.match(readFileSync(path.join(rootfs, 'etc/passwd'), 'utf8'), /^praxisbox:/m, 'service user exists');
   t.match(readFileSync(path.join(rootfs, 'etc/group'), 'utf8'), /^gpio:[^:]*:\d+:.*praxisbox/m, 'praxisbox is in group gpio');
   t.match(readFileSync(path.join(rootfs, 'etc/systemd/journald.conf.d/praxisbox.conf'), 'utf8'), /^Storage=volatile$/m, 'journal in RAM');
