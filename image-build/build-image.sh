@@ -34,6 +34,7 @@ Usage: image-build/build-image.sh [options]
                         "binding-missing"); recorded in the release's NATIVE-MODULES file
   --root-free MIB       free space in the root file system (default: 1024; 256 with --read-only-root)
   --var-size MIB        size of the /var partition with --read-only-root (default: 1024)
+  --reuse-rootfs        keep WORK/rootfs from an earlier run with the same options (skips mmdebstrap)
   --check-host          only check that this machine can build (exit 0 yes, 3 no, with the reason)
   -h, --help
 EOF
@@ -43,7 +44,7 @@ OUT="" WORK="" CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/praxisbox-image"
 ROOTFS_ONLY=0 SMOKE=0 READ_ONLY=0 ARCH=arm64 SUITE=bookworm
 MIRROR=http://deb.debian.org/debian SECURITY_MIRROR=http://deb.debian.org/debian-security
 NODE_VERSION="" SYSTEMD_DIR="$REPO/systemd" SKIP_BUILD=0 SKIP_NATIVE=0 ROOT_FREE="" VAR_SIZE=1024
-CHECK_HOST=0
+CHECK_HOST=0 REUSE_ROOTFS=0
 
 # Internal entry: run a command inside the build namespace (see run_in_ns).
 if [[ "${1:-}" == "__in-ns" ]]; then
@@ -76,6 +77,7 @@ while [[ $# -gt 0 ]]; do
     --root-free) ROOT_FREE=$2; shift 2 ;;
     --var-size) VAR_SIZE=$2; shift 2 ;;
     --check-host) CHECK_HOST=1; shift ;;
+    --reuse-rootfs) REUSE_ROOTFS=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "build-image: unknown option $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -169,7 +171,7 @@ if [[ -z "$WORK" ]]; then WORK=$(mktemp -d -t praxisbox-image.XXXXXX); fi
 mkdir -p "$WORK" "$CACHE"
 WORK=$(cd "$WORK" && pwd) CACHE=$(cd "$CACHE" && pwd)
 ROOTFS="$WORK/rootfs"
-STAGES=7; [[ $ROOTFS_ONLY == 1 ]] && STAGES=4
+STAGES=6; [[ $ROOTFS_ONLY == 1 ]] && STAGES=4
 STAGE=0 T_STAGE=0 T_ALL=$SECONDS
 TIMINGS=()
 stage() {
@@ -221,7 +223,6 @@ if [[ $SMOKE == 0 ]]; then
 fi
 APT_CACHE="$CACHE/apt-$SUITE-$ARCH"
 mkdir -p "$APT_CACHE"
-rm -rf "$ROOTFS"
 MM=(mmdebstrap --mode=root --variant=minbase --architectures="$ARCH" --components="$COMPONENTS"
   --include="$(IFS=,; echo "${PACKAGES[*]}")"
   --aptopt='APT::Install-Recommends "false"'
@@ -235,9 +236,13 @@ MM=(mmdebstrap --mode=root --variant=minbase --architectures="$ARCH" --component
   "${INITRAMFS_HOOKS[@]}"
   "$SUITE" "$ROOTFS" "${SOURCES[@]}")
 MMLOG="$WORK/mmdebstrap.log"
-if [[ $EMULATION == host ]]; then
+if [[ $REUSE_ROOTFS == 1 && -s "$ROOTFS/var/lib/dpkg/status" ]]; then
+  log "reusing $ROOTFS"
+elif [[ $EMULATION == host ]]; then
+  rm -rf "$ROOTFS"
   "${MM[@]}" >"$MMLOG" 2>&1 || { tail -40 "$MMLOG" >&2; die "mmdebstrap failed (log: $MMLOG)"; }
 else
+  rm -rf "$ROOTFS"
   run_in_ns "${MM[@]}" >"$MMLOG" 2>&1 || { tail -40 "$MMLOG" >&2; die "mmdebstrap failed (log: $MMLOG)"; }
 fi
 rm -f "$APT_CACHE/lock"; rm -rf "$APT_CACHE/partial"
@@ -477,11 +482,11 @@ if [[ $READ_ONLY == 1 ]]; then
   VAR_MIB=$VAR_SIZE
   (( VAR_MIB > $(mib_of "$VARSRC") + 64 )) || die "--var-size $VAR_SIZE is too small for /var ($(mib_of "$VARSRC") MiB)"
   VARIMG="$WORK/var.ext4"; rm -f "$VARIMG"
-  mke2fs -q -t ext4 -L PBXVAR -d "$VARSRC" "$VARIMG" "${VAR_MIB}M"
+  mke2fs -q -t ext4 -L PBXVAR -d "$VARSRC" "$VARIMG" "${VAR_MIB}M" >/dev/null
 fi
 ROOT_MIB=$(( ( $(mib_of "$ROOTFS") * 115 / 100 ) + ROOT_FREE ))
 ROOTIMG="$WORK/root.ext4"; rm -f "$ROOTIMG"
-mke2fs -q -t ext4 -L PBXROOT -d "$ROOTFS" "$ROOTIMG" "${ROOT_MIB}M" || die "mke2fs -d failed"
+mke2fs -q -t ext4 -L PBXROOT -d "$ROOTFS" "$ROOTIMG" "${ROOT_MIB}M" >/dev/null || die "mke2fs -d failed"
 if [[ $READ_ONLY == 1 ]]; then rmdir "$ROOTFS/var"; mv "$VARSRC" "$ROOTFS/var"; fi
 OFF=4 # MiB
 BOOT_START=$OFF ROOT_START=$((OFF + BOOT_MIB)) VAR_START=$((OFF + BOOT_MIB + ROOT_MIB))
@@ -495,11 +500,11 @@ truncate -s "${TOTAL}M" "$TMPIMG"
   echo "unit: sectors"
   echo "start=$((BOOT_START * 2048)), size=$((BOOT_MIB * 2048)), type=c"
   echo "start=$((ROOT_START * 2048)), size=$((ROOT_MIB * 2048)), type=83"
-  [[ $READ_ONLY == 1 ]] && echo "start=$((VAR_START * 2048)), size=$((VAR_MIB * 2048)), type=83"
+  if [[ $READ_ONLY == 1 ]]; then echo "start=$((VAR_START * 2048)), size=$((VAR_MIB * 2048)), type=83"; fi
 } | sfdisk --quiet "$TMPIMG"
 dd if="$BOOTIMG" of="$TMPIMG" bs=1M seek="$BOOT_START" conv=notrunc,sparse status=none
 dd if="$ROOTIMG" of="$TMPIMG" bs=1M seek="$ROOT_START" conv=notrunc,sparse status=none
-[[ -n "$VARIMG" ]] && dd if="$VARIMG" of="$TMPIMG" bs=1M seek="$VAR_START" conv=notrunc,sparse status=none
+[[ -z "$VARIMG" ]] || dd if="$VARIMG" of="$TMPIMG" bs=1M seek="$VAR_START" conv=notrunc,sparse status=none
 mv "$TMPIMG" "$OUT"
 rm -f "$BOOTIMG" "$ROOTIMG" "$VARIMG"
 log "$OUT: ${TOTAL} MiB (boot $BOOT_MIB, root $ROOT_MIB$([[ $READ_ONLY == 1 ]] && echo ", var $VAR_MIB"))"
