@@ -394,7 +394,7 @@ done
 install -d -m 0750 -o "$(awk -F: '$1=="praxisbox"{print $3}' "$ROOTFS/etc/passwd")" \
   -g "$(awk -F: '$1=="praxisbox"{print $4}' "$ROOTFS/etc/passwd")" "$ROOTFS/srv/praxisbox" "$ROOTFS/srv/praxisbox/gdt"
 install -d -m 0755 "$ROOTFS/var/lib/praxisbox-box"
-echo praxisbox >"$ROOTFS/etc/hostname"
+rm -f "$ROOTFS/etc/hostname"; echo praxisbox >"$ROOTFS/etc/hostname"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\tpraxisbox\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' >"$ROOTFS/etc/hosts"
 ln -sfn /usr/share/zoneinfo/Europe/Berlin "$ROOTFS/etc/localtime"; echo Europe/Berlin >"$ROOTFS/etc/timezone"
 # Empty machine-id: systemd creates one at first boot (and treats that boot as the first).
