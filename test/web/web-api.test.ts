@@ -1,3 +1,4 @@
+import os from 'node:os';
 import t from 'tap';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -12,7 +13,8 @@ import { CONTENT_SECURITY_POLICY } from '../../agent/web/security-headers.js';
  * CSRF, the dispatcher behind /api/commands, password change, logout and the audit log.
  */
 t.test('first run, sessions, CSRF, commands, password change, audit', async (t) => {
-  const box = await startTestAgent({ PRAXISBOX_WEB_PORT: String(await freePort()) });
+  // A UI directory without pages: this test is about the API, and checks the page shown when the UI is not built.
+  const box = await startTestAgent({ PRAXISBOX_WEB_PORT: String(await freePort()), PRAXISBOX_WEB_UI_DIR: path.join(os.tmpdir(), 'praxisbox-no-ui-here') });
   t.teardown(box.stop);
   const base = await webUrl(box);
   t.match(base, /^http:\/\/127\.0\.0\.1:\d+\/$/, 'dev mode: plain HTTP on loopback, actual port reported');
