@@ -1,4 +1,6 @@
 import t from 'tap';
+import { loadOrCreateCertificate } from '../../agent/web/tls-cert.js';
+import { captureLog } from '../helpers/quiet-log.js';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
@@ -48,13 +50,15 @@ t.test('first boot creates an identity the agent accepts, hostname and certifica
   t.equal((await fs.readFile(path.join(root, 'etc/hostname'), 'utf8')).trim(), name, '/etc/hostname follows');
   t.match(await fs.readFile(path.join(root, 'etc/hosts'), 'utf8'), new RegExp(`^127\\.0\\.1\\.1\\t${name}$`, 'm'));
 
-  const cert = spawnSync('openssl', ['x509', '-noout', '-subject', '-ext', 'subjectAltName', '-in', path.join(state, 'tls/cert.pem')], { encoding: 'utf8' });
+  const cert = spawnSync('openssl', ['x509', '-noout', '-subject', '-ext', 'subjectAltName', '-in', path.join(state, 'web/tls-cert.pem')], { encoding: 'utf8' });
   t.equal(cert.status, 0, 'certificate parses', { err: cert.stderr });
   t.match(cert.stdout, `DNS:${name}.local`, 'certificate names praxisbox-XXXX.local');
-  t.equal(statSync(path.join(state, 'tls/key.pem')).mode & 0o777, 0o600, 'TLS key 0600');
-  const keyCheck = spawnSync('sh', ['-c', `openssl x509 -noout -pubkey -in ${state}/tls/cert.pem; openssl pkey -pubout -in ${state}/tls/key.pem`], { encoding: 'utf8' });
+  t.equal(statSync(path.join(state, 'web/tls-key.pem')).mode & 0o777, 0o600, 'TLS key 0600');
+  const keyCheck = spawnSync('sh', ['-c', `openssl x509 -noout -pubkey -in ${state}/web/tls-cert.pem; openssl pkey -pubout -in ${state}/web/tls-key.pem`], { encoding: 'utf8' });
   const [a, b] = keyCheck.stdout.split('-----END PUBLIC KEY-----');
   t.equal(a?.trim(), `${b?.trim()}`, 'key and certificate belong together');
+  const served = await loadOrCreateCertificate(path.join(state, 'web'), loaded.identity.boxId, Date.now(), captureLog().log);
+  t.equal(served.created, false, 'the web module serves the first boot\'s certificate instead of making its own');
   t.ok(existsSync(path.join(root, 'var/lib/praxisbox-box/firstboot-done')), 'marker written last');
 });
 
@@ -63,12 +67,12 @@ t.test('a second boot changes nothing but the hostname it re-applies', async (t)
   t.teardown(cleanup);
   t.equal(firstboot(root).code, 0);
   const state = path.join(root, 'var/lib/praxisbox');
-  const before = await Promise.all(['device-secret', 'identity.json', 'tls/cert.pem'].map((f) => fs.readFile(path.join(state, f), 'utf8')));
+  const before = await Promise.all(['device-secret', 'identity.json', 'web/tls-cert.pem'].map((f) => fs.readFile(path.join(state, f), 'utf8')));
   await fs.writeFile(path.join(root, 'etc/hostname'), 'something-else\n');
   const r = firstboot(root);
   t.equal(r.code, 0);
   t.notMatch(r.out, /first boot/, 'one-time steps skipped');
-  const after = await Promise.all(['device-secret', 'identity.json', 'tls/cert.pem'].map((f) => fs.readFile(path.join(state, f), 'utf8')));
+  const after = await Promise.all(['device-secret', 'identity.json', 'web/tls-cert.pem'].map((f) => fs.readFile(path.join(state, f), 'utf8')));
   t.same(after, before, 'secret, identity and certificate unchanged');
   t.match(await fs.readFile(path.join(root, 'etc/hostname'), 'utf8'), /^praxisbox-[0-9a-z]{4}\n$/, 'hostname re-applied');
 });
