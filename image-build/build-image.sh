@@ -474,6 +474,11 @@ if [[ $READ_ONLY == 1 ]]; then
   # /etc cannot change: the hostname lives on /var and is applied every boot by praxisbox-firstboot.
   echo praxisbox >"$ROOTFS/var/lib/praxisbox-box/hostname"
   ln -sfn ../var/lib/praxisbox-box/hostname "$ROOTFS/etc/hostname"
+  # Application updates write releases and switch `current`: the release tree lives on the writable
+  # /var partition, /opt/praxisbox points there (the unit allows writes to both names).
+  mkdir -p "$ROOTFS/var/opt"
+  mv "$ROOTFS/opt/praxisbox" "$ROOTFS/var/opt/praxisbox"
+  ln -sfn ../var/opt/praxisbox "$ROOTFS/opt/praxisbox"
 fi
 mib_of() { du -sm --apparent-size "$1" | cut -f1; }
 VARIMG="" VAR_MIB=0
