@@ -1,10 +1,7 @@
 import t from 'tap';
 import path from 'node:path';
-import { Writable } from 'node:stream';
-import { Agent } from '../../agent/main.js';
-import { resolvePaths } from '../../agent/core/paths.js';
 import { patientData } from '../../agent/core/patient-data.js';
-import { tempDir } from '../helpers/fixtures.js';
+import { startTestAgent } from '../helpers/test-agent.js';
 import { fixturePatientValues, leakedValues } from '../helpers/patient-values.js';
 
 /**
@@ -18,18 +15,9 @@ t.test('no fixture patient value reaches the log', async (t) => {
   t.ok(values.length >= 10, `${values.length} personal values from the fixtures`);
   t.ok(values.includes('Mustermann') && values.includes('Meier'), 'GDT and eGK values both present');
 
-  const { dir, cleanup } = await tempDir();
-  t.teardown(cleanup);
-  const captured: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _e, cb) {
-      captured.push(chunk.toString('utf8'));
-      cb();
-    },
-  });
-  const paths = resolvePaths({ env: { PRAXISBOX_DATA_DIR: dir }, uid: 1000, homeDir: dir });
-  const agent = await Agent.create({ paths, version: 'test', logDestination: sink, logLevel: 'trace', env: { PRAXISBOX_MQTT_PORT: '0', PRAXISBOX_WEB_PORT: '0', PRAXISBOX_MODULES_DISABLED: 'cards' } });
-  await agent.start();
+  const box = await startTestAgent({}, { logLevel: 'trace' });
+  t.teardown(box.stop);
+  const { agent } = box;
   const { dispatcher, bus, log } = agent.deps;
 
   const person = Object.fromEntries(values.map((v, i) => [`f${i}`, v]));
@@ -61,10 +49,10 @@ t.test('no fixture patient value reaches the log', async (t) => {
   await new Promise((r) => setImmediate(r));
   await agent.stop();
 
-  const logText = captured.join('');
+  const logText = box.logText();
   t.ok(logText.length > 1000, 'the scenario produced log output');
   t.same(leakedValues(logText, values), [], 'no patient value in the log');
   t.same(leakedValues(JSON.stringify(tail), values), [], 'no patient value in logs.tail');
   t.match(logText, /listener of outbox.appended in test failed: SyntaxError/, 'the failure itself is visible');
-  t.ok(path.isAbsolute(paths.dataDir));
+  t.ok(path.isAbsolute(agent.deps.paths.dataDir));
 });

@@ -1,16 +1,14 @@
 import t from 'tap';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import mqtt from 'mqtt';
-import { Agent } from '../../agent/main.js';
-import { resolvePaths } from '../../agent/core/paths.js';
+import type { Agent } from '../../agent/main.js';
 import type { PairingState } from '../../agent/core/events.js';
 import { CloudSim } from '../../agent/cloud/sim/cloud-sim.js';
 import { PROVISIONING_PASSWORD, PROVISIONING_USER } from '../../agent/cloud/sim/dynsec.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
-import { eventually } from '../helpers/test-agent.js';
+import { eventually, startTestAgent } from '../helpers/test-agent.js';
 import { runCli } from '../helpers/agent-process.js';
 import { tempDir } from '../helpers/fixtures.js';
 
@@ -32,27 +30,23 @@ interface Box {
 }
 
 async function startBox(dir: string, url: string): Promise<Box> {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _e, cb) {
-      lines.push(chunk.toString('utf8'));
-      cb();
-    },
-  });
-  const paths = resolvePaths({ env: { PRAXISBOX_DATA_DIR: dir }, uid: 1000, homeDir: dir });
-  await fs.writeFile(paths.configFile, JSON.stringify({ cloud: { reconnectMinMs: 100, reconnectMaxMs: 1_000 } }));
-  const agent = await Agent.create({ paths, version: 'test', logDestination: sink, logLevel: 'debug', env: { PRAXISBOX_MQTT_PORT: '0', PRAXISBOX_MODULES_DISABLED: 'cards', PRAXISBOX_CLOUD_URL: url } });
   const states: PairingState[] = [];
-  agent.deps.bus.on('test', 'cloud.pairing', ({ state }) => void states.push(state));
-  await agent.start();
+  const box = await startTestAgent(
+    { PRAXISBOX_CLOUD_URL: url },
+    {
+      dir,
+      config: { cloud: { reconnectMinMs: 100, reconnectMaxMs: 1_000 } },
+      beforeStart: (agent) => agent.deps.bus.on('test', 'cloud.pairing', ({ state }) => void states.push(state)),
+    },
+  );
   return {
-    agent,
-    boxId: agent.identity.identity().boxId,
+    agent: box.agent,
+    boxId: box.boxId,
     dir,
-    log: () => lines.join(''),
+    log: box.logText,
     states,
-    run: (name, args = {}) => agent.deps.dispatcher.run(name, args, { source: 'web' }),
-    stop: async () => void (await agent.stop()),
+    run: (name, args = {}) => box.agent.deps.dispatcher.run(name, args, { source: 'web' }),
+    stop: box.stop,
   };
 }
 

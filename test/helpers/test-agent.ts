@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { Agent } from '../../agent/main.js';
 import { resolvePaths } from '../../agent/core/paths.js';
@@ -11,9 +12,19 @@ export interface TestAgent {
   stop: () => Promise<void>;
 }
 
-/** A whole agent in this process on a temp data dir, its log captured; the embedded broker on a free port. */
-export async function startTestAgent(env: Record<string, string> = {}, opts: { config?: unknown } = {}): Promise<TestAgent> {
-  const { dir, cleanup } = await tempDir('praxisbox-agent-');
+export interface TestAgentOptions {
+  /** Written as the configuration file before the agent is created. */
+  config?: unknown;
+  /** This data directory instead of a fresh temp one: the caller owns it (a restart on the same box). */
+  dir?: string;
+  logLevel?: string;
+  /** Runs after the agent is built and before it starts (listeners that must see start-up events). */
+  beforeStart?: (agent: Agent) => void;
+}
+
+/** A whole agent in this process on a temp data dir, its log captured; the embedded broker and the web UI on free ports. */
+export async function startTestAgent(env: Record<string, string> = {}, opts: TestAgentOptions = {}): Promise<TestAgent> {
+  const { dir, cleanup } = opts.dir !== undefined ? { dir: opts.dir, cleanup: async () => undefined } : await tempDir('praxisbox-agent-');
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _e, cb) {
@@ -22,11 +33,15 @@ export async function startTestAgent(env: Record<string, string> = {}, opts: { c
     },
   });
   const paths = resolvePaths({ env: { PRAXISBOX_DATA_DIR: dir }, uid: 1000, homeDir: dir });
-  if (opts.config !== undefined) {
-    const fs = await import('node:fs/promises');
-    await fs.writeFile(paths.configFile, JSON.stringify(opts.config));
-  }
-  const agent = await Agent.create({ paths, version: 'test', logDestination: sink, logLevel: 'debug', env: { PRAXISBOX_MQTT_PORT: '0', PRAXISBOX_WEB_PORT: '0', PRAXISBOX_MODULES_DISABLED: 'cards', ...env } });
+  if (opts.config !== undefined) await fs.writeFile(paths.configFile, JSON.stringify(opts.config));
+  const agent = await Agent.create({
+    paths,
+    version: 'test',
+    logDestination: sink,
+    logLevel: opts.logLevel ?? 'debug',
+    env: { PRAXISBOX_MQTT_PORT: '0', PRAXISBOX_WEB_PORT: '0', PRAXISBOX_MODULES_DISABLED: 'cards', ...env },
+  });
+  opts.beforeStart?.(agent);
   await agent.start();
   return {
     agent,

@@ -3,9 +3,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { Writable } from 'node:stream';
-import { Agent } from '../../agent/main.js';
-import { resolvePaths } from '../../agent/core/paths.js';
+import type { Agent } from '../../agent/main.js';
+import { startTestAgent } from '../helpers/test-agent.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { WebClient, request } from './web-client.js';
 import { boxSetupCode, GOOD_PASSWORD } from './web-agent.js';
@@ -14,16 +13,7 @@ const run = promisify(execFile);
 
 /** A box-mode agent (PRAXISBOX_BOX=1) on `dir`, HTTPS and redirect on free loopback ports. */
 async function startBoxAgent(dir: string): Promise<{ agent: Agent; web: Record<string, unknown> }> {
-  const paths = resolvePaths({ env: { PRAXISBOX_DATA_DIR: dir }, uid: 1000, homeDir: dir });
-  await fs.writeFile(paths.configFile, JSON.stringify({ web: { bind: '127.0.0.1' } }));
-  const sink = new Writable({ write: (_c, _e, cb) => cb() });
-  const agent = await Agent.create({
-    paths,
-    version: 'test',
-    logDestination: sink,
-    env: { PRAXISBOX_BOX: '1', PRAXISBOX_MQTT_PORT: '0', PRAXISBOX_WEB_PORT: '0', PRAXISBOX_WEB_REDIRECT_PORT: '0', PRAXISBOX_MODULES_DISABLED: 'cards' },
-  });
-  await agent.start();
+  const { agent } = await startTestAgent({ PRAXISBOX_BOX: '1', PRAXISBOX_WEB_REDIRECT_PORT: '0' }, { dir, config: { web: { bind: '127.0.0.1' } } });
   const web = (await agent.status()).modules.find((m) => m.name === 'web')?.details ?? {};
   return { agent, web };
 }
