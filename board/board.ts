@@ -18,6 +18,19 @@ export const LIGHT_OFF: Light = Object.freeze({ red: false, green: false, blue: 
 /** A level change of the button: `down` = pressed. Drivers report raw (but de-duplicated) levels. */
 export type ButtonEdge = 'down' | 'up';
 
+/** How an RGB (or red/green) LED and a button are wired: GPIO line offsets or Firmata pin numbers. */
+export interface LedButtonWiring {
+  red: number;
+  green: number;
+  /** Absent on a red/green two-LED setup. */
+  blue?: number;
+  button: number;
+  /** LED outputs are active-low (common-anode RGB LED). */
+  activeLow: boolean;
+  /** The button pulls its input to ground when pressed (internal pull-up); otherwise to the supply (pull-down). */
+  buttonActiveLow: boolean;
+}
+
 /**
  * One piece of hardware: an LED with up to three channels and one button. Every driver (GPIO
  * character device, Firmata panel, none) implements this and passes the same contract suite

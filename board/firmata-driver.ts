@@ -1,20 +1,12 @@
 import type { EventEmitter } from 'node:events';
 import { ErrorCode, PraxisboxError, describeError } from '../agent/core/errors.js';
-import type { BoardDriver, ButtonEdge, Light } from './board.js';
+import type { BoardDriver, ButtonEdge, LedButtonWiring, Light } from './board.js';
 import { openTtyTransport } from './tty-transport.js';
 
 /** A Firmata status panel (e.g. an Arduino Uno running StandardFirmata) on a USB serial port. */
-export interface FirmataOptions {
+export interface FirmataOptions extends LedButtonWiring {
   /** Serial device, e.g. /dev/ttyACM0 (better: the stable /dev/serial/by-id/… link). */
   port: string;
-  red: number;
-  green: number;
-  blue?: number;
-  button: number;
-  /** LED pins are active-low (common-anode RGB LED). */
-  activeLow: boolean;
-  /** Button wired to ground with the board's internal pull-up. */
-  buttonActiveLow: boolean;
 }
 
 /** The part of a Firmata IO object (firmata-io, mock-firmata) the driver hands to johnny-five. */

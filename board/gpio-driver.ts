@@ -2,20 +2,11 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { ErrorCode, PraxisboxError } from '../agent/core/errors.js';
-import type { BoardDriver, ButtonEdge, Light } from './board.js';
+import type { BoardDriver, ButtonEdge, LedButtonWiring, Light } from './board.js';
 
 /** Lines on one GPIO chip (Raspberry Pi 4: gpiochip0; Pi 5: gpiochip0 on kernels from 6.6.45, gpiochip4 before). */
-export interface GpioOptions {
+export interface GpioOptions extends LedButtonWiring {
   chip: string;
-  red: number;
-  green: number;
-  /** Absent on a red/green two-LED setup. */
-  blue?: number;
-  button: number;
-  /** LED lines are active-low (common-anode RGB LED wired to 3.3 V). */
-  activeLow: boolean;
-  /** The button pulls its line to ground when pressed (internal pull-up enabled); otherwise to 3.3 V (pull-down). */
-  buttonActiveLow: boolean;
 }
 
 export interface GpioDriverDeps {
