@@ -13,6 +13,8 @@ const run = promisify(execFile);
 /** What a release tarball holds (relative to the app root); the optional ones are packed when present. */
 const REQUIRED = ['bin', 'dist', 'package.json', GUARD_IN_RELEASE];
 const OPTIONAL = ['node_modules', path.join('web-ui', 'dist')];
+/** Parts of the build output that are not the product (compiled tests and benchmarks). */
+export const DIST_NOT_SHIPPED = ['test', 'bench'] as const;
 
 export interface PackResult {
   version: string;
@@ -44,7 +46,7 @@ export async function packRelease(opts: { from: string; outDir: string; privateK
   const tarball = path.join(opts.outDir, `praxisbox-${version}.tar.gz`);
   await run(
     'tar',
-    ['-czf', tarball, '-C', opts.from, '--owner=0', '--group=0', '--numeric-owner', '--sort=name', '--exclude=dist/test', '--exclude=dist/bench', '--exclude=*.tsbuildinfo', ...entries],
+    ['-czf', tarball, '-C', opts.from, '--owner=0', '--group=0', '--numeric-owner', '--sort=name', ...DIST_NOT_SHIPPED.map((d) => `--exclude=dist/${d}`), '--exclude=*.tsbuildinfo', ...entries],
     { maxBuffer: 1024 * 1024 },
   );
   const bytes = await fs.readFile(tarball);

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { generateReleaseKey, type Keyring } from '../../agent/update/release-manifest.js';
-import { packRelease, type PackResult } from '../../agent/update/release-pack.js';
+import { DIST_NOT_SHIPPED, packRelease, type PackResult } from '../../agent/update/release-pack.js';
 import { ReleaseStore } from '../../agent/update/release-store.js';
 import { repoRoot } from '../helpers/fixtures.js';
 
@@ -60,9 +60,9 @@ if (process.argv[2] === 'start') {
 export async function realReleaseTree(dir: string, version: string, patch?: { file: string; from: string; to: string }): Promise<string> {
   await fs.mkdir(dir, { recursive: true });
   await fs.cp(path.join(repoRoot, 'bin'), path.join(dir, 'bin'), { recursive: true });
-  // Everything the build emits except tests and benchmarks (as `release pack` does): agent/, board/, …
+  // Everything the build emits that `release pack` ships: agent/, board/, …
   for (const part of await fs.readdir(path.join(repoRoot, 'dist'))) {
-    if (part === 'test' || part === 'bench' || part.endsWith('.tsbuildinfo')) continue;
+    if ((DIST_NOT_SHIPPED as readonly string[]).includes(part) || part.endsWith('.tsbuildinfo')) continue;
     await fs.cp(path.join(repoRoot, 'dist', part), path.join(dir, 'dist', part), { recursive: true, filter: (src) => !src.endsWith('.map') });
   }
   await fs.symlink(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'));
